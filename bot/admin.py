@@ -1,0 +1,63 @@
+"""Staff-only chat commands: /stats, /unanswered, /reload."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.model import Block, Lang, Reply
+from bot.phrases import say
+
+if TYPE_CHECKING:
+    from bot.service import Charterbot
+
+STATS_DAYS = 7
+TOP_UNANSWERED = 10
+
+
+def admin_reply(bot: Charterbot, command: str, lang: Lang) -> Reply:
+    """The reply to an admin command (the caller has checked the person is an admin)."""
+    if command == "reload":
+        problems = bot.library.refresh(force=True)
+        if problems:
+            items = tuple(str(p) for p in problems[:20])
+            return Reply("command", lang, (Block("paragraph", say("reload_failed", lang)),
+                                           Block("list", items=items)))
+        count = len(bot.library.knowledge.entries)
+        return Reply("command", lang, (Block("paragraph", say("reloaded", lang, entries=count)),))
+    if command == "stats":
+        return Reply("command", lang, tuple(stats_blocks(bot, lang)))
+    return Reply("command", lang, tuple(unanswered_blocks(bot, lang)))
+
+
+def _since(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+def stats_blocks(bot: Charterbot, lang: Lang) -> list[Block]:
+    since = _since(STATS_DAYS)
+    rows = bot.state.query("select kind, count(*) n from questions where at >= ? group by kind",
+                           [since])
+    counts = {r["kind"]: r["n"] for r in rows}
+    total = sum(counts.values())
+    answered = counts.get("answer", 0) + counts.get("smalltalk", 0)
+    share = round(100 * answered / total) if total else 0
+    top = bot.state.query("select entry, count(*) n from questions where at >= ? and entry is not "
+                          "null group by entry order by n desc limit 5", [since])
+    head = {"fr": f"{STATS_DAYS} derniers jours : {total} questions, {share} % avec une réponse.",
+            "en": f"Last {STATS_DAYS} days: {total} questions, {share}% answered."}[lang]
+    items = tuple(f"{r['entry']}: {r['n']}" for r in top)
+    return [Block("paragraph", head)] + ([Block("list", items=items)] if items else [])
+
+
+def unanswered_blocks(bot: Charterbot, lang: Lang) -> list[Block]:
+    from bot.report import group_unanswered
+
+    groups = group_unanswered(bot.state, _since(30))[:TOP_UNANSWERED]
+    head = {"fr": "Questions sans bonne réponse (30 jours) :",
+            "en": "Questions without a good answer (30 days):"}[lang]
+    if not groups:
+        return [Block("paragraph", {"fr": "Aucune question sans réponse.",
+                                    "en": "No unanswered question."}[lang])]
+    items = tuple(f"{g.count} × « {g.example} » → {g.closest or '-'}" for g in groups)
+    return [Block("paragraph", head), Block("list", items=items)]

@@ -1,0 +1,172 @@
+"""Turn a matched entry (and the platforms a question named) into a platform-neutral Reply."""
+
+from __future__ import annotations
+
+from bot.knowledge import Entry, Knowledge, Platform
+from bot.model import Block, Lang, PlatformStatus, Reply, Source, Suggestion
+from bot.phrases import long_date, say
+
+# Entries whose reply lists the signatories from platforms.yaml when no platform is named.
+LISTS_SIGNATORIES = ("platform-status", "charter-signatories")
+MAX_SOURCES = 5
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Paragraphs from blank-line-separated text; runs of '- ' lines become list blocks."""
+    blocks: list[Block] = []
+    for chunk in text.strip().split("\n\n"):
+        lines = [line.strip() for line in chunk.strip().splitlines() if line.strip()]
+        prose = [line for line in lines if not line.startswith("- ")]
+        items = tuple(line[2:].strip() for line in lines if line.startswith("- "))
+        if prose:
+            blocks.append(Block("paragraph", " ".join(prose)))
+        if items:
+            blocks.append(Block("list", items=items))
+    return blocks
+
+
+def platform_status(platform: Platform, lang: Lang) -> PlatformStatus:
+    """Today's standing of a platform, with a one-sentence dated summary."""
+    status, latest = platform.standing()
+    refused = platform.first("refused")
+    signed = platform.first("signed")
+    name = platform.name
+    parts: list[str] = []
+    if status == "unknown":
+        parts.append({"fr": f"{name} ne figure pas parmi les signataires connus de la charte.",
+                      "en": f"{name} is not among the known signatories of the charter."}[lang])
+    elif status == "refused" and refused:
+        when = long_date(refused.date, lang)
+        parts.append({"fr": f"{name} a refusé de signer la charte le {when} ; aucune adhésion "
+                            "ultérieure n'est connue.",
+                      "en": f"{name} refused to sign the charter on {when}; no later joining "
+                            "is known."}[lang])
+    elif refused and signed and signed.date > refused.date:
+        parts.append({"fr": f"{name} a refusé de signer le {long_date(refused.date, lang)}, puis a "
+                            f"rejoint la charte renouvelée le {long_date(signed.date, lang)}.",
+                      "en": f"{name} refused to sign on {long_date(refused.date, lang)}, then "
+                            f"joined the renewed charter on {long_date(signed.date, lang)}."}[lang])
+    elif signed:
+        parts.append(_signed_sentence(platform, signed.date, lang))
+    notes = [e.note[lang] for e in platform.history if e.uncertain and e.note.get(lang)]
+    parts.extend(notes)
+    uncertain = any(e.uncertain for e in platform.history)
+    since = latest.date if latest else None
+    return PlatformStatus(name, status, since, " ".join(parts), uncertain)
+
+
+def _signed_sentence(platform: Platform, signed: str, lang: Lang) -> str:
+    renewed = platform.first("renewed")
+    text = {"fr": f"{platform.name} a signé la charte le {long_date(signed, lang)}",
+            "en": f"{platform.name} signed the charter on {long_date(signed, lang)}"}[lang]
+    if renewed:
+        text += {"fr": f" et l'a renouvelée le {long_date(renewed.date, lang)}",
+                 "en": f" and renewed it on {long_date(renewed.date, lang)}"}[lang]
+    return text + "."
+
+
+def advice(status: PlatformStatus, lang: Lang) -> str:
+    """What the platform's standing means for the seller."""
+    if status.status == "signed":
+        return {"fr": f"Vous pouvez rappeler à {status.name} ses engagements de la charte (ils ne "
+                      "sont pas contraignants) ; le règlement P2B, lui, l'oblige.",
+                "en": f"You can hold {status.name} to its charter commitments (they are not "
+                      "binding); the P2B Regulation, however, does bind it."}[lang]
+    return {"fr": f"La charte n'engage pas {status.name}, mais le règlement européen P2B "
+                  "(2019/1150) s'applique à toutes les plateformes qui servent des vendeurs "
+                  "établis dans l'UE.",
+            "en": f"The charter does not bind {status.name}, but the EU P2B Regulation "
+                  "(2019/1150) applies to every platform serving sellers established in the "
+                  "EU."}[lang]
+
+
+def signatory_lists(knowledge: Knowledge, lang: Lang) -> list[Block]:
+    """Who stands signed today, and who refused with no later joining, from platforms.yaml."""
+    signed, refused = [], []
+    for platform in knowledge.platforms:
+        status = platform_status(platform, lang)
+        if status.status == "signed":
+            first = platform.first("signed")
+            mark = " (?)" if status.uncertain else ""
+            signed.append(f"{platform.name}{mark}, {long_date(first.date, lang) if first else ''}")
+        elif status.status == "refused":
+            refused.append(platform.name)
+    blocks = [Block("heading", say("signatories_heading", lang)), Block("list", items=tuple(signed))]
+    if refused:
+        blocks += [Block("heading", say("refused_heading", lang)),
+                   Block("list", items=tuple(refused))]
+    return blocks
+
+
+def escalation_steps(knowledge: Knowledge, entry: Entry, lang: Lang) -> list[Block]:
+    """The entry's escalation routes as numbered steps: name, how, and cost."""
+    steps = []
+    for route_id in entry.escalation:
+        route = knowledge.routes.get(route_id)
+        if route:
+            steps.append(f"{route.name[lang]} — {route.how[lang]} ({route.cost[lang]})")
+    if not steps:
+        return []
+    return [Block("heading", say("escalation_heading", lang)), Block("steps", items=tuple(steps))]
+
+
+def sources_for(knowledge: Knowledge, cited: list[str]) -> tuple[Source, ...]:
+    """Known ids become titled links; bare URLs are shown with their site name."""
+    out: list[Source] = []
+    for ref in dict.fromkeys(cited):
+        doc = knowledge.sources.get(ref)
+        if doc:
+            out.append(Source(doc.title, doc.url))
+        elif ref.startswith("http"):
+            site = ref.split("/")[2].removeprefix("www.")
+            out.append(Source(site, ref))
+    return tuple(out)
+
+
+def suggestions(entries: list[Entry], lang: Lang) -> tuple[Suggestion, ...]:
+    return tuple(Suggestion(e.id, e.label(lang)) for e in entries)
+
+
+def answer_reply(knowledge: Knowledge, entry: Entry, platforms: list[Platform], lang: Lang,
+                 confidence: float, others: list[Entry]) -> Reply:
+    """The full answer for an entry, adapted to the platforms the question named."""
+    statuses = tuple(platform_status(p, lang) for p in platforms)
+    notes = [Block("note", f"{s.summary} {advice(s, lang)}") for s in statuses]
+    status_first = entry.id in LISTS_SIGNATORIES
+    blocks = notes if status_first else []
+    blocks += text_blocks(entry.answer[lang])
+    blocks += [] if status_first else notes
+    cited = list(entry.sources)
+    for platform in platforms:
+        cited += [s for e in platform.history for s in e.sources]
+    if entry.id in LISTS_SIGNATORIES and not platforms:
+        blocks += signatory_lists(knowledge, lang)
+    blocks += escalation_steps(knowledge, entry, lang)
+    if others:
+        blocks.append(Block("note", say("did_you_mean", lang)))
+    return Reply(kind="smalltalk" if entry.kind == "smalltalk" else "answer", lang=lang,
+                 blocks=tuple(blocks), platforms=statuses,
+                 sources=() if entry.kind == "smalltalk" else sources_for(knowledge, cited)[
+                     :MAX_SOURCES],
+                 suggestions=suggestions(others, lang), confidence=confidence, entry=entry.id,
+                 reviewed=None if entry.kind == "smalltalk" else entry.reviewed,
+                 feedback=entry.kind != "smalltalk")
+
+
+def fallback_reply(knowledge: Knowledge, platforms: list[Platform], lang: Lang,
+                   confidence: float, maybe: list[Entry]) -> Reply:
+    """An honest "I don't know", with what the bot can help with and any close entries."""
+    blocks = [Block("paragraph", say("fallback", lang))]
+    statuses = tuple(platform_status(p, lang) for p in platforms)
+    blocks += [Block("note", s.summary) for s in statuses]
+    if maybe:
+        blocks.append(Block("note", say("did_you_mean", lang)))
+    blocks.append(Block("note", say("logged", lang)))
+    return Reply(kind="fallback", lang=lang, blocks=tuple(blocks), platforms=statuses,
+                 suggestions=suggestions(maybe, lang), confidence=confidence)
+
+
+def notice(key: str, lang: Lang, kind: str = "notice", **values: object) -> Reply:
+    """A one-paragraph reply made of one of the bot's own sentences."""
+    return Reply(kind="command" if kind == "command" else "notice", lang=lang,
+                 blocks=(Block("paragraph", say(key, lang, **values)),))

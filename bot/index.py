@@ -1,0 +1,121 @@
+"""The compiled knowledge index: a disposable SQLite file rebuilt whenever the files change.
+
+The index is keyed by the content hash of the knowledge files. It is written to a temporary file
+next to its final place and renamed over it, so a reader never sees half an index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from bot.knowledge import Entry, Knowledge, Platform, PlatformEvent, Route, SourceDoc
+
+INDEX_VERSION = "2"
+
+
+def build_index(knowledge: Knowledge, path: Path) -> None:
+    """Write `knowledge` to a fresh index at `path`, atomically replacing any older one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".index-", suffix=".sqlite", dir=path.parent)
+    os.close(fd)
+    try:
+        db = sqlite_utils.Database(tmp_name)
+        _create_tables(db)
+        db.table("meta").insert_all([{"key": "digest", "value": knowledge.digest},
+                               {"key": "version", "value": INDEX_VERSION}], pk="key")
+        db.table("entries").insert_all(_entry_rows(knowledge), pk="id")
+        db.table("phrasings").insert_all(_phrasing_rows(knowledge))
+        db.table("platforms").insert_all(
+            ({"name": p.name, "data": json.dumps(asdict(p), ensure_ascii=False)}
+             for p in knowledge.platforms), pk="name")
+        db.table("routes").insert_all(
+            ({"id": r.id, "data": json.dumps(asdict(r), ensure_ascii=False)}
+             for r in knowledge.routes.values()), pk="id")
+        db.table("sources").insert_all((asdict(s) for s in knowledge.sources.values()), pk="id")
+        db.table("synonyms").insert_all(({"line": n, "words": json.dumps(g, ensure_ascii=False)}
+                                   for n, g in enumerate(knowledge.synonyms)), pk="line")
+        db.close()
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _create_tables(db: sqlite_utils.Database) -> None:
+    """Create every table up front, so an empty knowledge part still has its (empty) table."""
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("entries").create({"id": str, "kind": str, "topic": str, "reviewed": str, "file": str,
+                          "line": int, "data": str}, pk="id")
+    db.table("phrasings").create({"entry": str, "lang": str, "text": str})
+    db.table("platforms").create({"name": str, "data": str}, pk="name")
+    db.table("routes").create({"id": str, "data": str}, pk="id")
+    db.table("sources").create({"id": str, "title": str, "url": str}, pk="id")
+    db.table("synonyms").create({"line": int, "words": str}, pk="line")
+
+
+def _entry_rows(knowledge: Knowledge) -> list[dict[str, Any]]:
+    return [{"id": e.id, "kind": e.kind, "topic": e.topic, "reviewed": e.reviewed,
+             "file": e.file, "line": e.line, "data": json.dumps(asdict(e), ensure_ascii=False)}
+            for e in knowledge.entries]
+
+
+def _phrasing_rows(knowledge: Knowledge) -> list[dict[str, Any]]:
+    """One row per phrasing, so staff can query the index with any SQLite tool."""
+    return [{"entry": e.id, "lang": lang, "text": text}
+            for e in knowledge.entries for lang, texts in e.phrasings.items() for text in texts]
+
+
+def index_digest(path: Path) -> str | None:
+    """The content hash the index at `path` was built from, or None if unreadable."""
+    if not path.exists():
+        return None
+    try:
+        db = sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+        rows = {row["key"]: row["value"] for row in db.table("meta").rows}
+        db.close()
+    except sqlite3.DatabaseError:
+        return None
+    if rows.get("version") != INDEX_VERSION:
+        return None
+    return rows.get("digest")
+
+
+def read_index(path: Path) -> Knowledge:
+    """Load the knowledge back from an index file."""
+    db = sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+    try:
+        digest = {row["key"]: row["value"] for row in db.table("meta").rows}["digest"]
+        entries = tuple(_entry(json.loads(row["data"])) for row in db.table("entries").rows)
+        platforms = tuple(_platform(json.loads(row["data"])) for row in db.table("platforms").rows)
+        routes = {row["id"]: _route(json.loads(row["data"])) for row in db.table("routes").rows}
+        sources = {row["id"]: SourceDoc(**row) for row in db.table("sources").rows}
+        synonyms = tuple(tuple(json.loads(row["words"]))
+                         for row in db.table("synonyms").rows_where(order_by="line"))
+    finally:
+        db.close()
+    return Knowledge(entries, platforms, routes, sources, digest, synonyms)
+
+
+def _entry(data: dict[str, Any]) -> Entry:
+    data["sources"] = tuple(data["sources"])
+    data["escalation"] = tuple(data["escalation"])
+    data["phrasings"] = {lang: tuple(items) for lang, items in data["phrasings"].items()}
+    return Entry(**data)
+
+
+def _route(data: dict[str, Any]) -> Route:
+    return Route(**{**data, "sources": tuple(data["sources"])})
+
+
+def _platform(data: dict[str, Any]) -> Platform:
+    history = tuple(PlatformEvent(**{**e, "sources": tuple(e["sources"])})
+                    for e in data.pop("history"))
+    return Platform(**{**data, "aliases": tuple(data["aliases"]), "history": history})

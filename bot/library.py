@@ -1,0 +1,92 @@
+"""Keeps the current knowledge and its matcher, and swaps in edits when they are valid.
+
+A broken edit never replaces the last good knowledge: the problems are logged (``file:line``)
+and the bot keeps answering from what it had.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from bot.index import build_index, index_digest, read_index
+from bot.knowledge import Knowledge, KnowledgeError, Problem
+from bot.loader import digest_of, load_knowledge
+from bot.matcher import Matcher
+
+log = logging.getLogger("charterbot.knowledge")
+
+RELOAD_CHECK_SECONDS = 2.0
+INDEX_FILE = "knowledge-index.sqlite"
+
+
+def compile_knowledge(folder: Path, index_path: Path) -> tuple[Knowledge, list[Problem]]:
+    """The knowledge of `folder`, read from its index when the files have not changed since.
+
+    Otherwise the files are validated and compiled into a fresh index (raises KnowledgeError).
+    """
+    digest = digest_of(folder)
+    if index_digest(index_path) == digest:
+        return read_index(index_path), []
+    knowledge, warnings = load_knowledge(folder)
+    try:
+        build_index(knowledge, index_path)
+    except OSError as exc:  # a read-only data folder must not stop the bot from answering
+        log.warning("could not write the knowledge index %s: %s", index_path, exc)
+    return knowledge, warnings
+
+
+class Library:
+    """The live knowledge: loaded at start, re-checked at most every RELOAD_CHECK_SECONDS."""
+
+    def __init__(self, folder: Path, index_path: Path) -> None:
+        self.folder = folder
+        self.index_path = index_path
+        self._lock = threading.Lock()
+        knowledge, warnings = compile_knowledge(folder, index_path)
+        for warning in warnings:
+            log.warning("%s", warning)
+        self.matcher = Matcher(knowledge)
+        self.last_problems: list[Problem] = []
+        self._checked = time.monotonic()
+        self._rejected_digest = ""
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self.matcher.knowledge
+
+    def refresh(self, force: bool = False) -> list[Problem]:
+        """Swap in edited files if they are valid; returns the problems of a refused edit."""
+        now = time.monotonic()
+        if not force and now - self._checked < RELOAD_CHECK_SECONDS:
+            return []
+        if not self._lock.acquire(blocking=force):
+            return []
+        try:
+            self._checked = now
+            return self._reload_if_changed(force)
+        finally:
+            self._lock.release()
+
+    def _reload_if_changed(self, force: bool) -> list[Problem]:
+        try:
+            digest = digest_of(self.folder)
+        except OSError as exc:
+            log.error("cannot read the knowledge folder %s: %s", self.folder, exc)
+            return [Problem(str(self.folder), 0, str(exc))]
+        if digest == self.knowledge.digest or (digest == self._rejected_digest and not force):
+            return self.last_problems if digest == self._rejected_digest else []
+        try:
+            knowledge, _ = compile_knowledge(self.folder, self.index_path)
+        except KnowledgeError as exc:
+            self._rejected_digest = digest
+            self.last_problems = exc.problems
+            for problem in exc.problems:
+                log.error("knowledge edit refused, keeping the previous version: %s", problem)
+            return exc.problems
+        self.matcher = Matcher(knowledge)
+        self.last_problems = []
+        log.info("knowledge reloaded: %d entries", len(knowledge.entries))
+        return []

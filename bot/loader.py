@@ -1,0 +1,449 @@
+"""Read and validate the knowledge folder, reporting every problem as ``file:line: message``.
+
+YAML is read with PyYAML's base loader, so every value stays text (no `no` -> False, no surprise
+dates) and each value keeps the line it came from for error messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.knowledge import (
+    Entry,
+    Knowledge,
+    KnowledgeError,
+    Platform,
+    PlatformEvent,
+    Problem,
+    Route,
+    SourceDoc,
+)
+from bot.model import LANGS, Lang
+
+try:  # libyaml is much faster; fall back to the pure-Python composer where it is missing
+    _YamlLoader: Any = yaml.CBaseLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _YamlLoader = yaml.BaseLoader
+
+MIN_PHRASINGS = 4
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+EVENTS = ("signed", "refused", "renewed")
+KINDS = ("answer", "smalltalk")
+TOPICS = ("charter", "law", "escalation", "problems", "platforms", "smalltalk")
+ENTRY_KEYS = {"id", "kind", "topic", "reviewed", "sources", "escalation", "phrasings", "answer",
+              "title"}
+PLATFORM_KEYS = {"name", "aliases", "history"}
+EVENT_KEYS = {"date", "event", "sources", "note", "uncertain"}
+ROUTE_KEYS = {"id", "name", "how", "cost", "sources"}
+SOURCE_KEYS = {"id", "title", "url"}
+
+
+class Text(str):
+    """A YAML string that remembers the line it was written on."""
+
+    line: int
+
+
+class Map(dict[str, Any]):
+    line: int
+
+
+class Seq(list[Any]):
+    line: int
+
+
+def line_of(value: object, default: int = 0) -> int:
+    """The 1-based line a value came from, or `default` when it carries none."""
+    return getattr(value, "line", default)
+
+
+class _Reader:
+    """Turns YAML nodes into Text/Map/Seq values, collecting problems on the way."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+
+    def value(self, node: yaml.Node) -> Any:
+        line = node.start_mark.line + 1
+        out: Any
+        if isinstance(node, yaml.MappingNode):
+            out = Map()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if key in out:
+                    self.problems.append(Problem(self.file, key_node.start_mark.line + 1,
+                                                 f"'{key}' is given twice"))
+                out[key] = self.value(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            out = Seq(self.value(item) for item in node.value)
+        else:
+            out = Text(node.value)
+        out.line = line
+        return out
+
+
+def read_yaml(path: Path, label: str, problems: list[Problem]) -> Any:
+    """Parse one file; a syntax error becomes a problem pointing at its line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(label, 1, f"not UTF-8 text ({exc.reason})"))
+        return None
+    try:
+        node = yaml.compose(text, Loader=_YamlLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problems.append(Problem(label, line, f"YAML syntax: {exc.problem or exc.context}"
+                                + _syntax_hint(exc)))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(label, 1, f"YAML syntax: {exc}"))
+        return None
+    return None if node is None else _Reader(label, problems).value(node)
+
+
+def _syntax_hint(exc: yaml.MarkedYAMLError) -> str:
+    if "mapping values are not allowed" in str(exc.problem):
+        return ' (a text containing ": " must be put in double quotes)'
+    return ""
+
+
+class Validator:
+    """Checks raw YAML values against the knowledge schema and builds the frozen values."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        self.file = ""
+
+    def error(self, value: object, message: str, line: int = 0) -> None:
+        self.problems.append(Problem(self.file, line_of(value, line), message))
+
+    def items(self, data: Any, what: str) -> list[Map]:
+        """The top-level list of records of a file."""
+        if data is None:
+            return []
+        if not isinstance(data, Seq):
+            self.error(data, f"the file must be a list of {what}, each starting with '- '", 1)
+            return []
+        out = []
+        for item in data:
+            if isinstance(item, Map):
+                out.append(item)
+            else:
+                self.error(item, f"each {what[:-1]} must be a set of 'key: value' lines")
+        return out
+
+    def keys(self, record: Map, allowed: set[str], what: str) -> None:
+        for key in record:
+            if key not in allowed:
+                self.error(record[key], f"unknown field '{key}' in {what} "
+                           f"(allowed: {', '.join(sorted(allowed))})", record.line)
+
+    def text(self, record: Map, key: str, required: bool = True) -> str:
+        value = record.get(key)
+        if value is None:
+            if required:
+                self.error(record, f"missing '{key}'")
+            return ""
+        if not isinstance(value, Text) or not value.strip():
+            self.error(value, f"'{key}' must be a non-empty text")
+            return ""
+        return str(value).strip()
+
+    def texts(self, record: Map, key: str, required: bool = True) -> dict[Lang, str]:
+        """A field with one text per language (fr and en)."""
+        value = record.get(key)
+        if value is None:
+            if required:
+                self.error(record, f"missing '{key}' (with 'fr:' and 'en:')")
+            return {}
+        if not isinstance(value, Map):
+            self.error(value, f"'{key}' must have 'fr:' and 'en:' texts")
+            return {}
+        out: dict[Lang, str] = {}
+        for lang in LANGS:
+            if lang not in value:
+                self.error(value, f"'{key}' has no '{lang}:' text ({_LANG_NAMES[lang]})")
+            else:
+                out[lang] = self.text(value, lang)
+        for extra in set(value) - set(LANGS):
+            self.error(value[extra], f"'{key}' has an unknown language '{extra}' (use fr or en)")
+        return out
+
+    def text_list(self, record: Map, key: str) -> tuple[str, ...]:
+        value = record.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, Text):
+            value = Seq([value])
+        if not isinstance(value, Seq):
+            self.error(value, f"'{key}' must be a list")
+            return ()
+        out = []
+        for item in value:
+            if isinstance(item, Text) and item.strip():
+                out.append(str(item).strip())
+            else:
+                self.error(item, f"each item of '{key}' must be a text"
+                           + (' (put it in double quotes if it contains ": ")'
+                              if isinstance(item, Map) else ""), value.line)
+        return tuple(out)
+
+    def day(self, record: Map, key: str) -> str:
+        value = self.text(record, key)
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                self.error(record.get(key), f"'{key}' must be a date written YYYY-MM-DD, "
+                           f"not '{value}'")
+        return value
+
+
+_LANG_NAMES = {"fr": "French", "en": "English"}
+
+
+def _file_digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def knowledge_files(folder: Path) -> list[Path]:
+    """Every file that makes up the knowledge, in a stable order."""
+    singles = [folder / name for name in ("sources.yaml", "platforms.yaml", "escalation.yaml",
+                                          "synonyms.yaml")]
+    entries = sorted((folder / "entries").glob("*.yaml")) + sorted((folder / "entries").glob("*.yml"))
+    return [p for p in singles if p.exists()] + entries
+
+
+def digest_of(folder: Path) -> str:
+    """A content hash of the knowledge folder: it changes exactly when a file's content does."""
+    return _file_digest(knowledge_files(folder))
+
+
+def load_knowledge(folder: Path) -> tuple[Knowledge, list[Problem]]:
+    """Read and validate a knowledge folder; raises KnowledgeError if anything is an error.
+
+    Returns the knowledge with the warnings that did not stop it.
+    """
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        raise KnowledgeError([Problem(str(folder), 0, "knowledge folder not found")])
+    files = knowledge_files(folder)
+    check = Validator(problems)
+
+    def parse(path: Path) -> Any:
+        check.file = _label(path, folder)
+        return read_yaml(path, check.file, problems)
+
+    sources = _sources(check, parse, folder / "sources.yaml")
+    routes = _routes(check, parse, folder / "escalation.yaml", sources)
+    platforms = _platforms(check, parse, folder / "platforms.yaml", sources)
+    synonyms = _synonyms(check, parse, folder / "synonyms.yaml")
+    entries: list[Entry] = []
+    for path in files:
+        if path.parent.name == "entries":
+            entries.extend(_entries(check, parse(path), sources, routes))
+    _check_unique_entries(problems, entries)
+    if not entries and not any(p.severity == "error" for p in problems):
+        problems.append(Problem(_label(folder / "entries", folder), 0, "no entry found"))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise KnowledgeError(errors)
+    knowledge = Knowledge(tuple(entries), tuple(platforms), routes, sources, _file_digest(files),
+                          synonyms)
+    return knowledge, problems
+
+
+def _label(path: Path, folder: Path) -> str:
+    try:
+        return str(path.relative_to(folder.parent))
+    except ValueError:
+        return str(path)
+
+
+def _sources(check: Validator, parse: Any, path: Path) -> dict[str, SourceDoc]:
+    if not path.exists():
+        return {}
+    out: dict[str, SourceDoc] = {}
+    for record in check.items(parse(path), "sources"):
+        check.keys(record, SOURCE_KEYS, "a source")
+        doc = SourceDoc(check.text(record, "id"), check.text(record, "title"),
+                        check.text(record, "url"))
+        if doc.url and not URL_PATTERN.match(doc.url):
+            check.error(record.get("url"), f"'{doc.url}' is not a web address (https://...)")
+        if doc.id in out:
+            check.error(record, f"source id '{doc.id}' is used twice")
+        out[doc.id] = doc
+    return out
+
+
+def check_sources(check: Validator, record: Map, known: dict[str, SourceDoc],
+                  required: bool = True) -> tuple[str, ...]:
+    """Source ids or links; anything else is an error naming the known ids."""
+    cited = check.text_list(record, "sources")
+    if required and not cited:
+        check.error(record, "missing 'sources' (at least one known id or https:// link)")
+    for source in cited:
+        if source not in known and not URL_PATTERN.match(source):
+            check.error(record.get("sources"), f"source '{source}' is neither a web address nor "
+                        "an id from sources.yaml")
+    return cited
+
+
+def _routes(check: Validator, parse: Any, path: Path,
+            sources: dict[str, SourceDoc]) -> dict[str, Route]:
+    if not path.exists():
+        return {}
+    out: dict[str, Route] = {}
+    for record in check.items(parse(path), "routes"):
+        check.keys(record, ROUTE_KEYS, "an escalation route")
+        route = Route(check.text(record, "id"), check.texts(record, "name"),
+                      check.texts(record, "how"), check.texts(record, "cost"),
+                      check_sources(check, record, sources))
+        if route.id in out:
+            check.error(record, f"route id '{route.id}' is used twice")
+        out[route.id] = route
+    return out
+
+
+def _platforms(check: Validator, parse: Any, path: Path,
+               sources: dict[str, SourceDoc]) -> list[Platform]:
+    if not path.exists():
+        return []
+    out: list[Platform] = []
+    for record in check.items(parse(path), "platforms"):
+        check.keys(record, PLATFORM_KEYS, "a platform")
+        history = []
+        raw_history = record.get("history", Seq())
+        for event in check.items(raw_history, "events") if isinstance(raw_history, Seq) else []:
+            history.append(_event(check, event, sources))
+        if not isinstance(raw_history, Seq):
+            check.error(raw_history, "'history' must be a list of events (or [] for none)")
+        out.append(Platform(check.text(record, "name"), check.text_list(record, "aliases"),
+                            tuple(history), check.file, record.line))
+    _check_aliases(check, out)
+    return out
+
+
+def _event(check: Validator, record: Map, sources: dict[str, SourceDoc]) -> PlatformEvent:
+    check.keys(record, EVENT_KEYS, "an event")
+    kind = check.text(record, "event")
+    if kind and kind not in EVENTS:
+        check.error(record.get("event"), f"event '{kind}' is not one of {', '.join(EVENTS)}")
+    uncertain = str(record.get("uncertain", "false")).lower() in ("true", "yes", "oui")
+    return PlatformEvent(check.day(record, "date"), kind, check_sources(check, record, sources),
+                         check.texts(record, "note", required=False), uncertain)
+
+
+def _synonyms(check: Validator, parse: Any, path: Path) -> tuple[tuple[str, ...], ...]:
+    """Groups of words that mean the same; a word may belong to one group only."""
+    from bot.normalise import normalise
+
+    if not path.exists():
+        return ()
+    data = parse(path)
+    if data is not None and not isinstance(data, Seq):
+        check.error(data, "the file must be a list of groups, each written [word, word, ...]", 1)
+        return ()
+    groups: list[tuple[str, ...]] = []
+    seen: dict[str, int] = {}
+    for group in data or []:
+        if not isinstance(group, Seq) or len(group) < 2:
+            check.error(group, "each group must be a list of at least two words: [word, word]")
+            continue
+        words_ = tuple(str(w).strip() for w in group if isinstance(w, Text) and w.strip())
+        for word in words_:
+            key = normalise(word)
+            if key in seen and seen[key] != group.line:
+                check.error(group, f"'{word}' is already in the group on line {seen[key]}")
+            seen[key] = group.line
+        groups.append(words_)
+    return tuple(groups)
+
+
+def _check_aliases(check: Validator, platforms: list[Platform]) -> None:
+    from bot.normalise import normalise
+
+    seen: dict[str, str] = {}
+    for platform in platforms:
+        for alias in (platform.name, *platform.aliases):
+            key = normalise(alias)
+            owner = seen.setdefault(key, platform.name)
+            if owner != platform.name:
+                check.problems.append(Problem(platform.file, platform.line,
+                                              f"alias '{alias}' of {platform.name} is already "
+                                              f"a name of {owner}"))
+
+
+def _entries(check: Validator, data: Any, sources: dict[str, SourceDoc],
+             routes: dict[str, Route]) -> list[Entry]:
+    out = []
+    for record in check.items(data, "entries"):
+        check.keys(record, ENTRY_KEYS, "an entry")
+        entry_id = check.text(record, "id")
+        if entry_id and not ID_PATTERN.match(entry_id):
+            check.error(record.get("id"), f"id '{entry_id}' may only use lowercase letters, "
+                        "digits and dashes")
+        kind = str(record.get("kind", "answer"))
+        if kind not in KINDS:
+            check.error(record.get("kind"), f"kind '{kind}' is not one of {', '.join(KINDS)}")
+        topic = check.text(record, "topic")
+        if topic and topic not in TOPICS:
+            check.error(record.get("topic"), f"topic '{topic}' is not one of {', '.join(TOPICS)}")
+        escalation = check.text_list(record, "escalation")
+        for route in escalation:
+            if route not in routes:
+                check.error(record.get("escalation"), f"unknown escalation route '{route}' "
+                            "(see escalation.yaml)")
+        phrasings, lines = _phrasings(check, record)
+        out.append(Entry(entry_id, kind, topic, check.day(record, "reviewed"),
+                         check_sources(check, record, sources), escalation, phrasings,
+                         check.texts(record, "answer"), check.texts(record, "title",
+                                                                     required=False),
+                         check.file, record.line, lines))
+    return out
+
+
+def _phrasings(check: Validator, record: Map) -> tuple[dict[Lang, tuple[str, ...]], dict[str, int]]:
+    value = record.get("phrasings")
+    if not isinstance(value, Map):
+        check.error(value if value is not None else record,
+                    "missing 'phrasings' with 'fr:' and 'en:' lists")
+        return {}, {}
+    out: dict[Lang, tuple[str, ...]] = {}
+    lines: dict[str, int] = {}
+    for lang in LANGS:
+        items = check.text_list(value, lang)
+        raw = value.get(lang)
+        for item in raw if isinstance(raw, Seq) else []:
+            if isinstance(item, Text):
+                lines[str(item).strip()] = item.line
+        if len(items) < MIN_PHRASINGS:
+            check.error(raw if raw is not None else value,
+                        f"{len(items)} {_LANG_NAMES[lang]} phrasing(s); at least "
+                        f"{MIN_PHRASINGS} are needed so the bot recognises the question")
+        out[lang] = items
+    return out, lines
+
+
+def _check_unique_entries(problems: list[Problem], entries: list[Entry]) -> None:
+    seen: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.id and entry.id in seen:
+            first = seen[entry.id]
+            problems.append(Problem(entry.file, entry.line, f"entry id '{entry.id}' is already "
+                                    f"used at {first.file}:{first.line}"))
+        seen.setdefault(entry.id, entry)

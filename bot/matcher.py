@@ -1,0 +1,243 @@
+"""Match a question to a knowledge entry, or say that none fits.
+
+Questions and phrasings are reduced to stems (see `normalise`), platform names are replaced by one
+placeholder token, unknown words are corrected towards the knowledge vocabulary with rapidfuzz, and
+entries are ranked by TF-IDF cosine against both the entry as a whole and its closest phrasing.
+Only entries sharing a stem with the question are scored (inverted index), so the cost grows with
+the matches, not with the size of the knowledge.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge import Entry, Knowledge
+from bot.normalise import stem, words
+from bot.platforms import Mention, PlatformFinder
+
+PLATFORM_TOKEN = "<platform>"
+
+# Named thresholds, pinned by tests/test_matcher.py; tuned on tests/data/questions.jsonl only.
+ANSWER_THRESHOLD = 0.30      # at or above: answer with the best entry
+SUGGEST_THRESHOLD = 0.15     # between this and ANSWER_THRESHOLD: "did you mean ..." suggestions
+MIN_COVERAGE = 0.30          # share of the question's weight the entry must explain
+CLEAR_MARGIN = 0.08          # best - second under this: offer the runner-ups as suggestions
+TYPO_CUTOFF = 82             # rapidfuzz ratio for correcting an unknown word to a known one
+TYPO_MIN_LENGTH = 4
+MAX_SUGGESTIONS = 3
+NEAR_PHRASING_CUTOFF = 88    # rapidfuzz ratio for a short question typed almost like a phrasing
+SHORT_QUESTION_CHARS = 40
+PHRASING_WEIGHT = 0.6        # share of the score given to the closest phrasing (vs whole entry)
+
+STOPWORDS = frozenset(
+    "le la les l un une des du de d et ou a au aux en dans sur pour par avec sans chez ce cet "
+    "cette ces ca cela je j tu il elle on nous vous ils elles me m te t se s lui leur leurs y "
+    "mon ma mes ton ta tes son sa ses notre nos votre vos est sont etre ai as avons avez ont "
+    "eu suis es etes fait faire ne n pas plus que qu qui quoi quel quelle quels quelles ce c "
+    "si alors donc mais car bien tres tout tous toute toutes aussi deja encore moi toi the a "
+    "an and or of to in on for with without by from at is are was were be been being am do "
+    "does did have has had i you he she we they it its my your our their me us them this that "
+    "these those there what which can could would should will shall just so very any some "
+    "about into"
+    .split()
+)
+# Words that carry meaning only when nothing else does ("merci" alone is small talk).
+COURTESY = frozenset("bonjour salut merci hello hi thanks thank svp please coucou bonsoir hey".split())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry: Entry
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    """The outcome of matching one question."""
+
+    best: Candidate | None
+    others: tuple[Candidate, ...]
+    mentions: tuple[Mention, ...]
+    coverage: float
+    tokens: tuple[str, ...]
+    exact: bool = False  # the question is typed exactly like one of the entry's phrasings
+
+    @property
+    def confidence(self) -> float:
+        return self.best.score if self.best else 0.0
+
+
+Vector = dict[str, float]
+
+
+def _unit(counts: Counter[str], idf: dict[str, float]) -> Vector:
+    vec = {t: (1.0 + math.log(c)) * idf.get(t, 0.0) for t, c in counts.items()}
+    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+    return {t: v / norm for t, v in vec.items()}
+
+
+def _cosine(a: Vector, b: Vector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(t, 0.0) for t, v in a.items())
+
+
+class Matcher:
+    """An in-memory index over one version of the knowledge."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.knowledge = knowledge
+        self._vocab_words: set[str] = set()
+        self._concepts, self._longest = self._concept_table(knowledge)
+        phrasing_tokens = self._phrasing_tokens(knowledge)
+        self.finder = PlatformFinder(knowledge.platforms, self._vocab_words | STOPWORDS)
+        docs = {entry_id: Counter(t for toks in lists for t in toks)
+                for entry_id, lists in phrasing_tokens.items()}
+        n = max(len(docs), 1)
+        df = Counter(t for counts in docs.values() for t in counts)
+        self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self.unknown_weight = math.log(1 + n)
+        self.entry_vecs = {e: _unit(c, self.idf) for e, c in docs.items()}
+        self.phrasing_vecs: dict[str, list[Vector]] = {
+            e: [_unit(Counter(toks), self.idf) for toks in lists if toks]
+            for e, lists in phrasing_tokens.items()
+        }
+        self.postings: dict[str, list[str]] = defaultdict(list)
+        for entry_id, counts in docs.items():
+            for token in counts:
+                self.postings[token].append(entry_id)
+        self._exact = self._exact_table(knowledge)
+        self._vocab_list = sorted(w for w in self._vocab_words if len(w) >= TYPO_MIN_LENGTH)
+        self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
+
+    def _phrasing_tokens(self, knowledge: Knowledge) -> dict[str, list[list[str]]]:
+        finder = PlatformFinder(knowledge.platforms, set())
+        out: dict[str, list[list[str]]] = {}
+        for entry in knowledge.entries:
+            lists = []
+            for text in (*entry.phrasings.get("fr", ()), *entry.phrasings.get("en", ()),
+                         *entry.title.values()):
+                raw = words(text)
+                self._vocab_words.update(w for w in raw if w not in STOPWORDS)
+                lists.append(self._stems(raw, finder.find(raw)))
+            out[entry.id] = lists
+        return out
+
+    @staticmethod
+    def _exact_table(knowledge: Knowledge) -> dict[str, str]:
+        """Every phrasing, normalised, to its entry: a question typed like one is that entry."""
+        table: dict[str, str] = {}
+        for entry in knowledge.entries:
+            for lang in ("fr", "en"):
+                for text in entry.phrasings.get(lang, ()):
+                    table.setdefault(" ".join(words(text)), entry.id)
+        return table
+
+    def _near_phrasing(self, raw: list[str], content: bool) -> Candidate | None:
+        """An entry whose phrasing is exactly the question, or almost when it has no content
+        word at all ('what can you do')."""
+        text = " ".join(raw)
+        entry_id = self._exact.get(text)
+        if entry_id is None and not content and len(text) <= SHORT_QUESTION_CHARS:
+            found = process.extractOne(text, self._exact.keys(), scorer=fuzz.ratio,
+                                       processor=None, score_cutoff=NEAR_PHRASING_CUTOFF)
+            entry_id = self._exact[found[0]] if found else None
+        entry = self.knowledge.entry(entry_id) if entry_id else None
+        return Candidate(entry, 1.0) if entry else None
+
+    def _concept_table(self, knowledge: Knowledge) -> tuple[dict[tuple[str, ...], str], int]:
+        """Stem sequences of every synonym, mapped to one token per group."""
+        table: dict[tuple[str, ...], str] = {}
+        for group in knowledge.synonyms:
+            concept = "~" + "_".join(words(group[0]))
+            for expression in group:
+                raw = [w for w in words(expression) if w not in STOPWORDS]
+                self._vocab_words.update(raw)
+                if raw:
+                    table.setdefault(tuple(stem(w) for w in raw), concept)
+        return table, max((len(k) for k in table), default=1)
+
+    def _stems(self, raw: list[str], mentions: list[Mention]) -> list[str]:
+        covered = {i for m in mentions for i in range(m.start, m.end)}
+        stems = [stem(w) for i, w in enumerate(raw) if i not in covered and w not in STOPWORDS]
+        out = [PLATFORM_TOKEN] * bool(mentions)
+        i = 0
+        while i < len(stems):
+            for size in range(min(self._longest, len(stems) - i), 0, -1):
+                concept = self._concepts.get(tuple(stems[i : i + size]))
+                if concept:
+                    out.append(concept)
+                    i += size
+                    break
+            else:
+                out.append(stems[i])
+                i += 1
+        return out
+
+    def _correct_uncached(self, word: str) -> str:
+        """A known word for an unknown one when a close spelling exists, else the word itself."""
+        if word in self._vocab_words or len(word) < TYPO_MIN_LENGTH or word.isdigit():
+            return word
+        found = process.extractOne(word, self._vocab_list, scorer=fuzz.ratio, processor=None,
+                                   score_cutoff=TYPO_CUTOFF)
+        return found[0] if found else word
+
+    def analyse(self, text: str) -> tuple[list[str], list[Mention], list[str]]:
+        """Folded words, platform mentions and the stems used for matching."""
+        raw = words(text)
+        mentions = self.finder.find(raw)
+        corrected = [w if w in STOPWORDS else self._correct(w) for w in raw]
+        tokens = self._stems(corrected, mentions)
+        if any(t not in COURTESY_STEMS for t in tokens):
+            tokens = [t for t in tokens if t not in COURTESY_STEMS]
+        return raw, mentions, tokens
+
+    def match(self, text: str) -> Match:
+        """Rank the entries for a question; `best` is None when nothing shares a word with it."""
+        raw, mentions, tokens = self.analyse(text)
+        exact = self._near_phrasing(raw, bool(tokens) or bool(mentions))
+        if exact:
+            return Match(exact, (), tuple(mentions), 1.0, tuple(tokens), exact=True)
+        if not tokens:
+            return Match(None, (), tuple(mentions), 0.0, ())
+        tokens = list(dict.fromkeys(tokens))  # repeating a word does not make it matter more
+        query = _unit(Counter(tokens), self._query_idf(tokens))
+        ranked = sorted((self._score(entry_id, query) for entry_id in self._candidates(tokens)),
+                        key=lambda c: c.score, reverse=True)
+        if not ranked:
+            return Match(None, (), tuple(mentions), 0.0, tuple(tokens))
+        coverage = self._coverage(tokens, ranked[0].entry.id)
+        return Match(ranked[0], tuple(ranked[1:MAX_SUGGESTIONS + 1]), tuple(mentions), coverage,
+                     tuple(tokens))
+
+    def _query_idf(self, tokens: list[str]) -> dict[str, float]:
+        return {t: self.idf.get(t, self.unknown_weight) for t in tokens}
+
+    def _candidates(self, tokens: list[str]) -> set[str]:
+        found: set[str] = set()
+        for token in tokens:
+            found.update(self.postings.get(token, ()))
+        return found
+
+    def _score(self, entry_id: str, query: Vector) -> Candidate:
+        whole = _cosine(query, self.entry_vecs[entry_id])
+        closest = max((_cosine(query, vec) for vec in self.phrasing_vecs[entry_id]), default=0.0)
+        score = PHRASING_WEIGHT * closest + (1 - PHRASING_WEIGHT) * whole
+        entry = self.knowledge.entry(entry_id)
+        assert entry is not None
+        return Candidate(entry, score)
+
+    def _coverage(self, tokens: list[str], entry_id: str) -> float:
+        """Share of the question's weight made of words the entry knows."""
+        vec = self.entry_vecs[entry_id]
+        weights = self._query_idf(tokens)
+        total = sum(weights[t] for t in tokens) or 1.0
+        return sum(weights[t] for t in tokens if t in vec) / total
+
+
+COURTESY_STEMS = frozenset(stem(w) for w in COURTESY)

@@ -1,0 +1,80 @@
+"""Text normalisation shared by the knowledge index and incoming questions.
+
+Both sides go through the same steps, so a phrasing and a question typed differently (accents, case,
+elisions, SMS spelling, plural or verb endings) end up as the same tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_ELISION = re.compile(r"\b(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’`´]", re.IGNORECASE)
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_MARKUP = re.compile(r"<\s*/?\s*[a-z][^<>]{0,80}>|<!?[a-z]+>|&[a-z]+;", re.IGNORECASE)
+
+# SMS spellings and common contractions, mapped to the word they stand for.
+SPELLING_VARIANTS: dict[str, str] = {
+    "koi": "quoi", "kwa": "quoi", "quoa": "quoi", "ki": "qui", "ke": "que", "kel": "quel",
+    "kelle": "quelle", "keske": "quoi", "kesako": "quoi", "kesk": "quoi", "pk": "pourquoi",
+    "pq": "pourquoi", "pkoi": "pourquoi", "pourkoi": "pourquoi", "cb": "combien", "qd": "quand",
+    "kan": "quand", "komen": "comment", "koment": "comment", "cmt": "comment", "cmnt": "comment",
+    "bcp": "beaucoup", "tt": "tout", "ts": "tous", "ds": "dans", "pr": "pour", "pb": "probleme",
+    "pbm": "probleme", "pblm": "probleme", "prob": "probleme", "svp": "", "stp": "", "slt": "salut",
+    "bjr": "bonjour", "bsr": "bonsoir", "mrc": "merci", "mci": "merci", "jsp": "sais",
+    "chui": "suis", "jsuis": "suis", "chuis": "suis", "fo": "faut", "fodrait": "faudrait",
+    "ya": "y", "yen": "y", "g": "ai", "u": "you", "ur": "your", "r": "are",
+    "pls": "", "plz": "", "thx": "thanks", "ty": "thanks", "im": "i", "dont": "do", "cant": "can",
+    "wont": "will", "didnt": "did", "doesnt": "does", "isnt": "is", "whats": "what", "hows": "how",
+    "cgv": "conditions", "cgu": "conditions", "tos": "terms", "e": "",
+}
+
+# Suffixes stripped to reach a crude stem, longest first; French then English endings.
+_SUFFIXES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "issements", "issement", "ements", "ement", "ations", "ation", "ateurs", "ateur",
+            "atrices", "atrice", "ments", "ment", "euses", "euse", "eurs", "eur",
+            "ives", "ive", "ifs", "if", "ees", "ee", "es", "er", "ez", "ais", "ait", "ant",
+            "ons", "ent", "s", "e", "ings", "ing", "ed", "ies", "ly",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+_MIN_STEM = 4
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and drop elisions (l', d', qu'...), keeping word order."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("œ", "oe").replace("æ", "ae")
+    return _ELISION.sub(" ", text)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light stem: drop one common ending when what remains is still a word-sized stem."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+            return word[: -len(suffix)]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """The folded words of `text`, with SMS spellings replaced; punctuation and emoji dropped."""
+    out: list[str] = []
+    for raw in _NON_WORD.split(fold(_MARKUP.sub(" ", text))):
+        if not raw:
+            continue
+        word = SPELLING_VARIANTS.get(raw, raw)
+        if word:
+            out.extend(word.split())
+    return out
+
+
+def normalise(text: str) -> str:
+    """One normalised string, used for display-free comparisons (aliases, duplicates)."""
+    return " ".join(words(text))

@@ -1,0 +1,104 @@
+"""The bot's own sentences (around the knowledge), in French and English."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.model import Lang
+
+PHRASES: dict[str, dict[Lang, str]] = {
+    "fallback": {
+        "fr": "Je ne sais pas répondre à cette question, et je préfère ne pas deviner. Je connais "
+              "la Charte des acteurs du e-commerce (2019, renouvelée en 2020), les plateformes "
+              "signataires, vos droits au titre du règlement européen P2B et les recours en cas de "
+              "déréférencement, suspension, hausse de frais, accusation de contrefaçon ou absence "
+              "d'interlocuteur.",
+        "en": "I don't know the answer to that, and I would rather not guess. I know about the "
+              "French e-commerce charter (2019, renewed in 2020), which platforms signed it, your "
+              "rights under the EU P2B Regulation, and what to do about delisting, suspension, fee "
+              "increases, counterfeit accusations or having nobody to talk to.",
+    },
+    "did_you_mean": {"fr": "Vouliez-vous parler de :", "en": "Did you mean:"},
+    "logged": {
+        "fr": "J'ai noté votre question pour que l'équipe complète mes connaissances.",
+        "en": "I have logged your question so the team can fill the gap.",
+    },
+    "escalation_heading": {"fr": "Comment faire valoir vos droits, étape par étape :",
+                           "en": "How to escalate, step by step:"},
+    "platforms_heading": {"fr": "Statut des plateformes :", "en": "Platform status:"},
+    "reviewed": {"fr": "Vérifié le {date}", "en": "Reviewed on {date}"},
+    "sources": {"fr": "Sources", "en": "Sources"},
+    "empty": {
+        "fr": "Je n'ai pas reçu de texte. Posez-moi votre question en quelques mots, par exemple "
+              "« Amazon a-t-il signé la charte ? » ou « mon compte est suspendu ».",
+        "en": "I did not get any text. Ask me in a few words, for example \"Did Amazon sign the "
+              "charter?\" or \"my account was suspended\".",
+    },
+    "text_only": {
+        "fr": "Je ne comprends que les messages écrits. Tapez votre question, je vous réponds.",
+        "en": "I only understand text messages. Type your question and I will answer.",
+    },
+    "too_long": {
+        "fr": "Votre message est très long : je n'en ai lu que le début. Pour une réponse précise, "
+              "résumez votre problème en une ou deux phrases.",
+        "en": "Your message is very long, so I only read its beginning. For a precise answer, sum "
+              "up your problem in one or two sentences.",
+    },
+    "rate_limited": {
+        "fr": "Vous m'envoyez beaucoup de messages d'un coup. Patientez quelques secondes, puis "
+              "posez une question à la fois.",
+        "en": "You are sending me many messages at once. Please wait a few seconds, then ask one "
+              "question at a time.",
+    },
+    "language_set": {"fr": "C'est noté : je vous répondrai en français.",
+                     "en": "Got it: I will answer in English."},
+    "language_usage": {"fr": "Langue : /langue fr ou /langue en.",
+                       "en": "Language: /language fr or /language en."},
+    "forgotten": {
+        "fr": "C'est fait : j'ai effacé tout ce que j'avais enregistré à votre sujet (préférences, "
+              "questions, avis).",
+        "en": "Done: I have erased everything I had stored about you (preferences, questions, "
+              "feedback).",
+    },
+    "feedback_thanks": {"fr": "Merci pour votre avis, il aide l'équipe à améliorer les réponses.",
+                        "en": "Thank you for your feedback: it helps the team improve the answers."},
+    "unknown_entry": {"fr": "Ce sujet n'existe plus. Reformulez votre question.",
+                      "en": "That topic no longer exists. Please ask your question again."},
+    "unknown_command": {"fr": "Je ne connais pas cette commande. Tapez /help pour l'aide.",
+                        "en": "I don't know that command. Type /help for help."},
+    "reloaded": {"fr": "Connaissances rechargées : {entries} fiches.",
+                 "en": "Knowledge reloaded: {entries} entries."},
+    "reload_failed": {"fr": "Rechargement refusé, je garde la version précédente :",
+                      "en": "Reload refused, I keep the previous version:"},
+    "signatories_heading": {"fr": "Signataires aujourd'hui :", "en": "Signatories today:"},
+    "refused_heading": {"fr": "Ont refusé sans adhésion connue depuis :",
+                        "en": "Refused, with no later joining known:"},
+    "overview_intro": {
+        "fr": "Je suis charterbot, un assistant d'information (pas un avocat) pour les vendeurs "
+              "TPE/PME sur les places de marché. Posez-moi votre question en quelques mots.",
+        "en": "I am charterbot, an information assistant (not a lawyer) for small sellers on "
+              "online marketplaces. Ask me your question in a few words.",
+    },
+}
+
+MONTHS: dict[Lang, tuple[str, ...]] = {
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+           "octobre", "novembre", "décembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}
+
+
+def say(key: str, lang: Lang, **values: object) -> str:
+    """One of the bot's sentences in `lang`, with `{placeholders}` filled in."""
+    return PHRASES[key][lang].format(**values)
+
+
+def long_date(iso: str, lang: Lang) -> str:
+    """'2019-03-26' -> '26 mars 2019' / '26 March 2019'; unparseable dates are returned as is."""
+    try:
+        day = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    first = "1er" if lang == "fr" and day.day == 1 else str(day.day)
+    return f"{first} {MONTHS[lang][day.month - 1]} {day.year}"

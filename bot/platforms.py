@@ -1,0 +1,77 @@
+"""Find the marketplaces a question names, even misspelt or split ("le bon coin", "amazone")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge import Platform
+from bot.normalise import words
+
+# A misspelt name must be this close (rapidfuzz ratio, 0-100) to a known alias to count.
+PLATFORM_FUZZY_CUTOFF = 86
+# Shorter words are only matched exactly: fuzzy matching "ebey" is fine, "mano" -> "mango" is not.
+PLATFORM_FUZZY_MIN_LENGTH = 5
+MAX_ALIAS_WORDS = 3
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A platform named in a question, and the word positions [start, end) that named it."""
+
+    platform: Platform
+    start: int
+    end: int
+
+
+class PlatformFinder:
+    """Looks up aliases by exact n-gram, then by fuzzy match for words that are no known word."""
+
+    def __init__(self, platforms: tuple[Platform, ...], common_words: set[str]) -> None:
+        self._by_key: dict[str, Platform] = {}
+        for platform in platforms:
+            for alias in (platform.name, *platform.aliases):
+                tokens = words(alias)
+                if tokens:
+                    self._by_key.setdefault(" ".join(tokens), platform)
+                    self._by_key.setdefault("".join(tokens), platform)
+        self._fuzzy_keys = [k for k in self._by_key if len(k) >= PLATFORM_FUZZY_MIN_LENGTH]
+        self._common = common_words
+
+    def find(self, tokens: list[str]) -> list[Mention]:
+        """Mentions in order of appearance, longest alias first, without overlaps."""
+        mentions: list[Mention] = []
+        i = 0
+        while i < len(tokens):
+            mention = self._exact_at(tokens, i) or self._fuzzy_at(tokens, i)
+            if mention:
+                mentions.append(mention)
+                i = mention.end
+            else:
+                i += 1
+        return mentions
+
+    def _exact_at(self, tokens: list[str], i: int) -> Mention | None:
+        for size in range(MAX_ALIAS_WORDS, 0, -1):
+            span = tokens[i : i + size]
+            if len(span) < size:
+                continue
+            platform = self._by_key.get(" ".join(span)) or self._by_key.get("".join(span))
+            if platform:
+                return Mention(platform, i, i + size)
+        return None
+
+    def _fuzzy_at(self, tokens: list[str], i: int) -> Mention | None:
+        for size in (2, 1):
+            span = tokens[i : i + size]
+            if len(span) < size or any(t in self._common for t in span):
+                continue
+            key = "".join(span)
+            if len(key) < PLATFORM_FUZZY_MIN_LENGTH:
+                continue
+            found = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio,
+                                       processor=None, score_cutoff=PLATFORM_FUZZY_CUTOFF)
+            if found:
+                return Mention(self._by_key[found[0]], i, i + size)
+        return None

@@ -1,0 +1,104 @@
+"""Staff reports: unanswered questions grouped by similarity, and feedback per entry."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+
+from rapidfuzz import fuzz, utils
+
+from bot.settings import Settings
+from bot.state import State
+
+# Two logged questions this similar (token_set_ratio on normalised text) count as one group.
+GROUP_SIMILARITY = 70
+
+
+@dataclass
+class Group:
+    example: str
+    count: int
+    closest: str | None
+    score: float
+    lang: str
+    platforms: set[str] = field(default_factory=set)
+    questions: list[str] = field(default_factory=list)
+
+
+def group_unanswered(state: State, since: str) -> list[Group]:
+    """Fallbacks and weak answers since `since`, grouped, most frequent first."""
+    rows = state.query("select text, lang, platform, candidate, candidate_score from questions "
+                       "where text is not null and at >= ? order by at", [since])
+    groups: list[Group] = []
+    for row in rows:
+        text = row["text"]
+        for group in groups:
+            if fuzz.token_set_ratio(text, group.example, processor=utils.default_process) \
+                    >= GROUP_SIMILARITY:
+                break
+        else:
+            group = Group(text, 0, row["candidate"], row["candidate_score"] or 0.0, row["lang"])
+            groups.append(group)
+        group.count += 1
+        group.questions.append(text)
+        if row["platform"]:
+            group.platforms.add(row["platform"])
+    return sorted(groups, key=lambda g: g.count, reverse=True)
+
+
+def feedback_summary(state: State) -> list[dict[str, object]]:
+    """Thumbs up and down per entry, the most disliked first."""
+    return state.query("select entry, sum(useful) as up, sum(1 - useful) as down from feedback "
+                       "group by entry order by down desc, up desc")
+
+
+def _open_state(settings: Settings) -> State:
+    from bot.state import load_secret
+
+    return State(settings.data_dir / "state.sqlite", load_secret(settings.data_dir,
+                                                                 settings.secret),
+                 settings.retention_days)
+
+
+def print_unanswered(settings: Settings, since: str | None, as_json: bool) -> int:
+    """`charterbot report unanswered`: groups, counts and the closest existing entry."""
+    start = since or "0000"
+    if since:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            print(f"charterbot: --since must be a date written YYYY-MM-DD, not '{since}'",
+                  file=sys.stderr)
+            return 2
+    state = _open_state(settings)
+    groups = group_unanswered(state, start)
+    state.close()
+    if as_json:
+        print(json.dumps([{"example": g.example, "count": g.count, "closest": g.closest,
+                           "score": g.score, "lang": g.lang, "platforms": sorted(g.platforms),
+                           "questions": g.questions} for g in groups], ensure_ascii=False,
+                         indent=2))
+        return 0
+    if not groups:
+        print("No unanswered question recorded.")
+    for g in groups:
+        closest = f"closest entry: {g.closest} ({g.score:.2f})" if g.closest else "no close entry"
+        print(f"{g.count:4d} × {g.example}  [{g.lang}; {closest}]")
+    return 0
+
+
+def print_feedback(settings: Settings, as_json: bool) -> int:
+    """`charterbot report feedback`: 👍 / 👎 per entry."""
+    state = _open_state(settings)
+    rows = feedback_summary(state)
+    state.close()
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("No feedback recorded.")
+    for row in rows:
+        print(f"{row['entry']:40s} 👍 {row['up']:4d}  👎 {row['down']:4d}")
+    return 0

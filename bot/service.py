@@ -1,0 +1,225 @@
+"""`Charterbot`: one message in, one reply out, for every channel.
+
+This is the only entry point adapters use (see docs/core-api.md). It never imports a platform
+library.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from bot import compose
+from bot.knowledge import Entry, Knowledge
+from bot.lang import detect_language
+from bot.library import INDEX_FILE, Library
+from bot.matcher import (
+    ANSWER_THRESHOLD,
+    CLEAR_MARGIN,
+    MIN_COVERAGE,
+    PLATFORM_TOKEN,
+    SUGGEST_THRESHOLD,
+    Match,
+)
+from bot.model import Block, Lang, Message, Reply
+from bot.normalise import words
+from bot.settings import Settings
+from bot.state import State, load_secret
+
+log = logging.getLogger("charterbot")
+
+MAX_QUESTION_CHARS = 1000      # longer messages are answered from their beginning, with a note
+MAX_LOGGED_CHARS = 500         # what is kept of an unanswered question for staff
+RATE_LIMIT_MESSAGES = 8        # per seller within RATE_LIMIT_WINDOW seconds
+RATE_LIMIT_WINDOW = 20.0
+PURGE_EVERY_SECONDS = 3600.0
+LOCAL_CHANNELS = ("console", "cli")  # a person at this machine is not rate limited
+ADMIN_COMMANDS = ("stats", "unanswered", "reload")
+START_TOPICS = {"signataires": "charter-signatories", "signatories": "charter-signatories",
+                "recours": "escalation-overview", "escalate": "escalation-overview",
+                "escalation": "escalation-overview", "aide": "help", "help": "help"}
+PLATFORM_ENTRY, LIST_ENTRY = "platform-status", "charter-signatories"
+OVERVIEW_TOPICS = ("charter-what", "charter-signatories", "escalation-overview", "problem-delisting",
+                   "problem-suspension", "problem-fees")
+
+
+class Charterbot:
+    """The platform-neutral bot: knowledge, matching, replies and state."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        data_dir = self.settings.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.library = Library(self.settings.knowledge_dir, data_dir / INDEX_FILE)
+        self.state = State(data_dir / "state.sqlite", load_secret(data_dir, self.settings.secret),
+                           self.settings.retention_days)
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
+
+    # -- the one entry point -------------------------------------------------------------------
+    def handle(self, message: Message) -> Reply:
+        """Answer anything a person sends: question, command, button or attachment."""
+        self.refresh()
+        seller = self.state.pseudonym(message.user)
+        lang = self._language(message, seller)
+        if message.channel not in LOCAL_CHANNELS and not self._allowed(seller):
+            return compose.notice("rate_limited", lang)
+        if message.command:
+            return self._command(message, seller, lang)
+        if message.entry:
+            return self._entry_reply(message.entry, lang)
+        if message.attachment and not message.text.strip():
+            return compose.notice("text_only", lang)
+        return self._question(message, seller, lang)
+
+    def _question(self, message: Message, seller: str, lang: Lang) -> Reply:
+        text = message.text.replace("\x00", " ")
+        if not words(text):
+            return compose.notice("empty", lang)
+        truncated = len(text) > MAX_QUESTION_CHARS
+        match = self.library.matcher.match(text[:MAX_QUESTION_CHARS])
+        reply = self._reply_for(match, lang)
+        if truncated:
+            reply = _prepend(reply, Block("note", compose.say("too_long", lang)))
+        self._log(message, seller, reply, match)
+        return reply
+
+    def _reply_for(self, match: Match, lang: Lang) -> Reply:
+        knowledge = self.library.knowledge
+        platforms = list({m.platform.name: m.platform for m in match.mentions}.values())
+        best = match.best
+        if platforms and set(match.tokens) <= {PLATFORM_TOKEN}:
+            entry = knowledge.entry("platform-status")
+            if entry:
+                return compose.answer_reply(knowledge, entry, platforms, lang, 1.0, [])
+        if best and best.score >= ANSWER_THRESHOLD and match.coverage >= MIN_COVERAGE:
+            entry = best.entry if match.exact else _with_or_without_platform(
+                knowledge, best.entry, bool(platforms))
+            close = [c.entry for c in match.others
+                     if best.score - c.score < CLEAR_MARGIN and c.entry.id != entry.id]
+            return compose.answer_reply(knowledge, entry, platforms, lang, best.score, close)
+        maybe = [c.entry for c in (best, *match.others)
+                 if c and c.score >= SUGGEST_THRESHOLD and c.entry.kind == "answer"]
+        return compose.fallback_reply(knowledge, platforms, lang, match.confidence, maybe[:3])
+
+    # -- commands and buttons ------------------------------------------------------------------
+    def _command(self, message: Message, seller: str, lang: Lang) -> Reply:
+        command, args = message.command, message.args.strip().lower()
+        if command in ADMIN_COMMANDS:
+            if not self.is_admin(message.user):
+                return compose.notice("unknown_command", lang)
+            from bot.admin import admin_reply
+
+            return admin_reply(self, command, lang)
+        if command == "language":
+            return self._set_language(seller, args, lang)
+        if command == "forget":
+            self.state.forget(seller)
+            return compose.notice("forgotten", lang, kind="command")
+        if command == "signatories":
+            return self._entry_reply("charter-signatories", lang)
+        if command == "escalate":
+            return self._entry_reply("escalation-overview", lang)
+        if command == "start" and args in START_TOPICS and START_TOPICS[args] != "help":
+            return self._entry_reply(START_TOPICS[args], lang)
+        return self.overview(lang)
+
+    def _set_language(self, seller: str, args: str, lang: Lang) -> Reply:
+        wanted: Lang | None = "fr" if args.startswith("fr") else "en" if args.startswith(
+            ("en", "an")) else None
+        if wanted is None and not args:
+            wanted = "en" if lang == "fr" else "fr"
+        if wanted is None:
+            return compose.notice("language_usage", lang, kind="command")
+        self.state.set_language(seller, wanted)
+        return compose.notice("language_set", wanted, kind="command")
+
+    def _entry_reply(self, entry_id: str, lang: Lang) -> Reply:
+        entry = self.library.knowledge.entry(entry_id)
+        if entry is None:
+            return compose.notice("unknown_entry", lang)
+        return compose.answer_reply(self.library.knowledge, entry, [], lang, 1.0, [])
+
+    def overview(self, lang: Lang) -> Reply:
+        """What the bot knows and can do, with the main topics as suggestions."""
+        knowledge = self.library.knowledge
+        blocks = [Block("paragraph", compose.say("overview_intro", lang))]
+        help_entry = knowledge.entry("help")
+        if help_entry:
+            blocks += compose.text_blocks(help_entry.answer[lang])
+        blocks += compose.signatory_lists(knowledge, lang)
+        topics: list[Entry] = [e for t in OVERVIEW_TOPICS if (e := knowledge.entry(t))]
+        return Reply(kind="command", lang=lang, blocks=tuple(blocks),
+                     suggestions=compose.suggestions(topics, lang))
+
+    # -- other services for adapters -----------------------------------------------------------
+    def feedback(self, user: str, entry: str, useful: bool) -> Reply:
+        """Store a thumbs up or down for an entry."""
+        seller = self.state.pseudonym(user)
+        lang = self._language(Message(text="", user=user), seller)
+        if self.library.knowledge.entry(entry):
+            self.state.add_feedback(seller, entry, useful)
+        return compose.notice("feedback_thanks", lang)
+
+    def first_delivery(self, key: str) -> bool:
+        """True the first time a delivery key is seen (durable across restarts)."""
+        return self.state.first_delivery(key)
+
+    def is_admin(self, user: str) -> bool:
+        """Whether the raw platform id in `user` is listed in CHARTERBOT_ADMINS."""
+        admins = self.settings.admins
+        return user in admins or user.split(":")[-1] in admins
+
+    def refresh(self) -> None:
+        """Pick up knowledge edits, and purge old records now and then."""
+        self.library.refresh()
+        if time.monotonic() - self.state.purged_at > PURGE_EVERY_SECONDS:
+            self.state.purge()
+
+    def close(self) -> None:
+        self.state.close()
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _language(self, message: Message, seller: str) -> Lang:
+        if message.lang:
+            return message.lang
+        preferred = self.state.language(seller)
+        default: Lang = "en" if preferred == "en" else "fr"
+        if message.command or message.entry or not message.text:
+            return default
+        return detect_language(message.text, words(message.text), default)
+
+    def _allowed(self, seller: str) -> bool:
+        now = time.monotonic()
+        recent = self._recent[seller]
+        while recent and now - recent[0] > RATE_LIMIT_WINDOW:
+            recent.popleft()
+        recent.append(now)
+        return len(recent) <= RATE_LIMIT_MESSAGES
+
+    def _log(self, message: Message, seller: str, reply: Reply, match: Match) -> None:
+        weak = reply.kind == "fallback" or reply.confidence < ANSWER_THRESHOLD + CLEAR_MARGIN
+        row: dict[str, Any] = {
+            "seller": seller, "channel": message.channel, "lang": reply.lang, "kind": reply.kind,
+            "entry": reply.entry, "confidence": round(reply.confidence, 3),
+            "platform": ", ".join(p.name for p in reply.platforms) or None,
+            "text": message.text[:MAX_LOGGED_CHARS] if weak else None,
+            "candidate": match.best.entry.id if match.best and weak else None,
+            "candidate_score": round(match.best.score, 3) if match.best and weak else None,
+        }
+        self.state.log_question(row)
+
+
+def _with_or_without_platform(knowledge: Knowledge, entry: Entry, named: bool) -> Entry:
+    """'Who signed?' names no platform; 'did X sign?' does: pick the entry that fits."""
+    wanted = PLATFORM_ENTRY if named else LIST_ENTRY
+    if entry.id in (PLATFORM_ENTRY, LIST_ENTRY) and entry.id != wanted:
+        return knowledge.entry(wanted) or entry
+    return entry
+
+
+def _prepend(reply: Reply, block: Block) -> Reply:
+    from dataclasses import replace
+
+    return replace(reply, blocks=(block, *reply.blocks))

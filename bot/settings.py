@@ -1,0 +1,51 @@
+"""Configuration, read once from the environment into a frozen value."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KNOWLEDGE_DIR = PACKAGE_ROOT / "knowledge"
+DEFAULT_RETENTION_DAYS = 180
+
+
+class ConfigError(Exception):
+    """A required setting is missing or wrong; the message names the variable(s)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    data_dir: Path = Path("data")
+    secret: str | None = None
+    admins: frozenset[str] = frozenset()
+    retention_days: int = DEFAULT_RETENTION_DAYS
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Settings from CHARTERBOT_* variables, with defaults for everything."""
+        env = dict(os.environ if env is None else env)
+        retention = env.get("CHARTERBOT_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
+        if not retention.strip().isdigit() or int(retention) < 1:
+            raise ConfigError(f"CHARTERBOT_RETENTION_DAYS must be a whole number of days, "
+                              f"not '{retention}'")
+        admins = frozenset(a.strip() for a in env.get("CHARTERBOT_ADMINS", "").split(",")
+                           if a.strip())
+        return cls(
+            knowledge_dir=Path(env.get("CHARTERBOT_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR),
+            data_dir=Path(env.get("CHARTERBOT_DATA_DIR") or "data"),
+            secret=env.get("CHARTERBOT_SECRET") or None,
+            admins=admins,
+            retention_days=int(retention),
+        )
+
+
+def require(env: dict[str, str], *names: str) -> dict[str, str]:
+    """The named variables' values; raises ConfigError naming every missing one at once."""
+    missing = [name for name in names if not env.get(name)]
+    if missing:
+        raise ConfigError(f"missing environment variable{'s' if len(missing) > 1 else ''}: "
+                          f"{', '.join(missing)}")
+    return {name: env[name] for name in names}
