@@ -81,12 +81,6 @@ def _unit(counts: Counter[str], idf: dict[str, float]) -> Vector:
     return {t: v / norm for t, v in vec.items()}
 
 
-def _cosine(a: Vector, b: Vector) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
-
-
 class Matcher:
     """An in-memory index over one version of the knowledge."""
 
@@ -103,14 +97,21 @@ class Matcher:
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.unknown_weight = math.log(1 + n)
         self.entry_vecs = {e: _unit(c, self.idf) for e, c in docs.items()}
-        self.phrasing_vecs: dict[str, list[Vector]] = {
-            e: [_unit(Counter(toks), self.idf) for toks in lists if toks]
-            for e, lists in phrasing_tokens.items()
-        }
-        self.postings: dict[str, list[str]] = defaultdict(list)
-        for entry_id, counts in docs.items():
-            for token in counts:
-                self.postings[token].append(entry_id)
+        # token -> [(entry, weight)] and token -> [(phrasing number, weight)]: a question's score
+        # is accumulated from the postings of its few tokens, never by visiting every entry.
+        self.entry_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for entry_id, vec in self.entry_vecs.items():
+            for token, weight in vec.items():
+                self.entry_postings[token].append((entry_id, weight))
+        self.phrasing_entry: list[str] = []
+        self.phrasing_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for entry_id, lists in phrasing_tokens.items():
+            for toks in lists:
+                if toks:
+                    number = len(self.phrasing_entry)
+                    self.phrasing_entry.append(entry_id)
+                    for token, weight in _unit(Counter(toks), self.idf).items():
+                        self.phrasing_postings[token].append((number, weight))
         self._exact = self._exact_table(knowledge)
         self._vocab_list = sorted(w for w in self._vocab_words if len(w) >= TYPO_MIN_LENGTH)
         self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
@@ -207,8 +208,7 @@ class Matcher:
             return Match(None, (), tuple(mentions), 0.0, ())
         tokens = list(dict.fromkeys(tokens))  # repeating a word does not make it matter more
         query = _unit(Counter(tokens), self._query_idf(tokens))
-        ranked = sorted((self._score(entry_id, query) for entry_id in self._candidates(tokens)),
-                        key=lambda c: c.score, reverse=True)
+        ranked = self._rank(query)
         if not ranked:
             return Match(None, (), tuple(mentions), 0.0, tuple(tokens))
         coverage = self._coverage(tokens, ranked[0].entry.id)
@@ -218,19 +218,26 @@ class Matcher:
     def _query_idf(self, tokens: list[str]) -> dict[str, float]:
         return {t: self.idf.get(t, self.unknown_weight) for t in tokens}
 
-    def _candidates(self, tokens: list[str]) -> set[str]:
-        found: set[str] = set()
-        for token in tokens:
-            found.update(self.postings.get(token, ()))
-        return found
-
-    def _score(self, entry_id: str, query: Vector) -> Candidate:
-        whole = _cosine(query, self.entry_vecs[entry_id])
-        closest = max((_cosine(query, vec) for vec in self.phrasing_vecs[entry_id]), default=0.0)
-        score = PHRASING_WEIGHT * closest + (1 - PHRASING_WEIGHT) * whole
-        entry = self.knowledge.entry(entry_id)
-        assert entry is not None
-        return Candidate(entry, score)
+    def _rank(self, query: Vector) -> list[Candidate]:
+        """Entries sharing a token with the query, best first (sparse dot products)."""
+        whole: dict[str, float] = defaultdict(float)
+        closest: dict[str, float] = defaultdict(float)
+        per_phrasing: dict[int, float] = defaultdict(float)
+        for token, q_weight in query.items():
+            for entry_id, weight in self.entry_postings.get(token, ()):
+                whole[entry_id] += q_weight * weight
+            for number, weight in self.phrasing_postings.get(token, ()):
+                per_phrasing[number] += q_weight * weight
+        for number, score in per_phrasing.items():
+            entry_id = self.phrasing_entry[number]
+            closest[entry_id] = max(closest[entry_id], score)
+        scored = []
+        for entry_id, score in whole.items():
+            entry = self.knowledge.entry(entry_id)
+            if entry is not None:
+                total = PHRASING_WEIGHT * closest[entry_id] + (1 - PHRASING_WEIGHT) * score
+                scored.append(Candidate(entry, total))
+        return sorted(scored, key=lambda c: c.score, reverse=True)
 
     def _coverage(self, tokens: list[str], entry_id: str) -> float:
         """Share of the question's weight made of words the entry knows."""

@@ -34,6 +34,7 @@ MAX_QUESTION_CHARS = 1000      # longer messages are answered from their beginni
 MAX_LOGGED_CHARS = 500         # what is kept of an unanswered question for staff
 RATE_LIMIT_MESSAGES = 8        # per seller within RATE_LIMIT_WINDOW seconds
 RATE_LIMIT_WINDOW = 20.0
+RATE_LIMIT_TRACKED = 10_000    # sellers remembered before idle ones are forgotten
 PURGE_EVERY_SECONDS = 3600.0
 LOCAL_CHANNELS = ("console", "cli")  # a person at this machine is not rate limited
 ADMIN_COMMANDS = ("stats", "unanswered", "reload")
@@ -192,6 +193,9 @@ class Charterbot:
 
     def _allowed(self, seller: str) -> bool:
         now = time.monotonic()
+        if len(self._recent) > RATE_LIMIT_TRACKED:
+            self._recent = defaultdict(deque, {s: q for s, q in self._recent.items()
+                                               if q and now - q[-1] <= RATE_LIMIT_WINDOW})
         recent = self._recent[seller]
         while recent and now - recent[0] > RATE_LIMIT_WINDOW:
             recent.popleft()
