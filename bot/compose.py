@@ -87,7 +87,7 @@ def signatory_lists(knowledge: Knowledge, lang: Lang) -> list[Block]:
         status = platform_status(platform, lang)
         if status.status == "signed":
             first = platform.first("signed")
-            mark = " (?)" if status.uncertain else ""
+            mark = {"fr": " (incertain)", "en": " (uncertain)"}[lang] if status.uncertain else ""
             signed.append(f"{platform.name}{mark}, {long_date(first.date, lang) if first else ''}")
         elif status.status == "refused":
             refused.append(platform.name)
@@ -159,9 +159,9 @@ def fallback_reply(knowledge: Knowledge, platforms: list[Platform], lang: Lang,
     blocks = [Block("paragraph", say("fallback", lang))]
     statuses = tuple(platform_status(p, lang) for p in platforms)
     blocks += [Block("note", s.summary) for s in statuses]
+    blocks.append(Block("note", say("logged", lang)))
     if maybe:
         blocks.append(Block("note", say("did_you_mean", lang)))
-    blocks.append(Block("note", say("logged", lang)))
     return Reply(kind="fallback", lang=lang, blocks=tuple(blocks), platforms=statuses,
                  suggestions=suggestions(maybe, lang), confidence=confidence)
 

@@ -24,7 +24,7 @@ PLATFORM_TOKEN = "<platform>"
 
 # Named thresholds, pinned by tests/test_matcher.py; tuned on tests/data/questions.jsonl only.
 ANSWER_THRESHOLD = 0.30      # at or above: answer with the best entry
-SUGGEST_THRESHOLD = 0.15     # between this and ANSWER_THRESHOLD: "did you mean ..." suggestions
+SUGGEST_THRESHOLD = 0.20     # between this and ANSWER_THRESHOLD: "did you mean ..." suggestions
 MIN_COVERAGE = 0.30          # share of the question's weight the entry must explain
 CLEAR_MARGIN = 0.08          # best - second under this: offer the runner-ups as suggestions
 TYPO_CUTOFF = 85             # rapidfuzz ratio for correcting an unknown word to a known one
