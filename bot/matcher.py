@@ -25,7 +25,8 @@ PLATFORM_TOKEN = "<platform>"
 # Named thresholds, pinned by tests/test_matcher.py; tuned on tests/data/questions.jsonl only.
 ANSWER_THRESHOLD = 0.30      # at or above: answer with the best entry
 SUGGEST_THRESHOLD = 0.20     # between this and ANSWER_THRESHOLD: "did you mean ..." suggestions
-MIN_COVERAGE = 0.30          # share of the question's weight the entry must explain
+MIN_COVERAGE = 0.40          # share of the question's weight the entry must explain
+MIN_EVIDENCE = 1.5           # IDF weight of the question's words found in the closest phrasing
 CLEAR_MARGIN = 0.08          # best - second under this: offer the runner-ups as suggestions
 TYPO_CUTOFF = 85             # rapidfuzz ratio for correcting an unknown word to a known one
 TYPO_MIN_LENGTH = 5
@@ -43,7 +44,10 @@ STOPWORDS = frozenset(
     "an and or of to in on for with without by from at is are was were be been being am do "
     "does did have has had i you he she we they it its my your our their me us them this that "
     "these those there what which can could would should will shall just so very any some "
-    "about into"
+    "about into avoir va vais vas allez peux peut pouvez pouvons dois doit devez faut fallait "
+    "veux voudrais vraiment exactement aujourd hui maintenant ici la-bas oui non ok bon "
+    "if then than also too really exactly today now here yes no many much more most get got "
+    "want would like need make la-dessus comme ceci celui celle ceux dont"
     .split()
 )
 # Words that carry meaning only when nothing else does ("merci" alone is small talk).
@@ -54,6 +58,7 @@ COURTESY = frozenset("bonjour salut merci hello hi thanks thank svp please couco
 class Candidate:
     entry: Entry
     score: float
+    phrasing: int = -1  # number of the entry's phrasing closest to the question
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class Match:
     coverage: float
     tokens: tuple[str, ...]
     exact: bool = False  # the question is typed exactly like one of the entry's phrasings
+    evidence: float = 0.0
 
     @property
     def confidence(self) -> float:
@@ -104,13 +110,16 @@ class Matcher:
             for token, weight in vec.items():
                 self.entry_postings[token].append((entry_id, weight))
         self.phrasing_entry: list[str] = []
+        self.phrasing_words: list[frozenset[str]] = []
         self.phrasing_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for entry_id, lists in phrasing_tokens.items():
             for toks in lists:
                 if toks:
                     number = len(self.phrasing_entry)
                     self.phrasing_entry.append(entry_id)
-                    for token, weight in _unit(Counter(toks), self.idf).items():
+                    self.phrasing_words.append(frozenset(toks))
+                    # each word once: repeating it in one phrasing must not make it weigh more
+                    for token, weight in _unit(Counter(set(toks)), self.idf).items():
                         self.phrasing_postings[token].append((number, weight))
         self._exact = self._exact_table(knowledge)
         self._vocab_list = sorted(w for w in self._vocab_words if len(w) >= TYPO_MIN_LENGTH)
@@ -213,7 +222,7 @@ class Matcher:
             return Match(None, (), tuple(mentions), 0.0, tuple(tokens))
         coverage = self._coverage(tokens, ranked[0].entry.id)
         return Match(ranked[0], tuple(ranked[1:MAX_SUGGESTIONS + 1]), tuple(mentions), coverage,
-                     tuple(tokens))
+                     tuple(tokens), evidence=self._evidence(tokens, ranked[0].phrasing))
 
     def _query_idf(self, tokens: list[str]) -> dict[str, float]:
         return {t: self.idf.get(t, self.unknown_weight) for t in tokens}
@@ -228,16 +237,26 @@ class Matcher:
                 whole[entry_id] += q_weight * weight
             for number, weight in self.phrasing_postings.get(token, ()):
                 per_phrasing[number] += q_weight * weight
+        nearest: dict[str, int] = {}
         for number, score in per_phrasing.items():
             entry_id = self.phrasing_entry[number]
-            closest[entry_id] = max(closest[entry_id], score)
+            if score > closest[entry_id]:
+                closest[entry_id], nearest[entry_id] = score, number
         scored = []
         for entry_id, score in whole.items():
             entry = self.knowledge.entry(entry_id)
             if entry is not None:
                 total = PHRASING_WEIGHT * closest[entry_id] + (1 - PHRASING_WEIGHT) * score
-                scored.append(Candidate(entry, total))
+                scored.append(Candidate(entry, total, nearest.get(entry_id, -1)))
         return sorted(scored, key=lambda c: c.score, reverse=True)
+
+    def _evidence(self, tokens: list[str], phrasing: int) -> float:
+        """Weight of the question's words found in the closest phrasing (platform names aside):
+        one specific word, or several common ones, before the bot dares an answer."""
+        if phrasing < 0:
+            return 0.0
+        shared = self.phrasing_words[phrasing]
+        return sum(self.idf.get(t, 0.0) for t in tokens if t in shared and t != PLATFORM_TOKEN)
 
     def _coverage(self, tokens: list[str], entry_id: str) -> float:
         """Share of the question's weight made of words the entry knows."""

@@ -38,6 +38,7 @@ class Message:
     entry: str | None = None
     lang: Lang | None = None
     attachment: str | None = None
+    locale: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from bot.matcher import (
     ANSWER_THRESHOLD,
     CLEAR_MARGIN,
     MIN_COVERAGE,
+    MIN_EVIDENCE,
     PLATFORM_TOKEN,
     SUGGEST_THRESHOLD,
     Match,
@@ -64,8 +65,12 @@ class Charterbot:
         self.refresh()
         seller = self.state.pseudonym(message.user)
         lang = self._language(message, seller)
-        if message.channel not in LOCAL_CHANNELS and not self._allowed(seller):
-            return compose.notice("rate_limited", lang)
+        if message.channel not in LOCAL_CHANNELS:
+            over = self._over_limit(seller)
+            if over == 1:
+                return compose.notice("rate_limited", lang)
+            if over > 1:  # told once per window; answering every flooded message would flood back
+                return Reply(kind="notice", lang=lang, blocks=())
         if message.command:
             return self._command(message, seller, lang)
         if message.entry:
@@ -94,7 +99,8 @@ class Charterbot:
             entry = knowledge.entry("platform-status")
             if entry:
                 return compose.answer_reply(knowledge, entry, platforms, lang, 1.0, [])
-        if best and best.score >= ANSWER_THRESHOLD and match.coverage >= MIN_COVERAGE:
+        if best and (match.exact or (best.score >= ANSWER_THRESHOLD and match.coverage >= MIN_COVERAGE
+                                     and match.evidence >= MIN_EVIDENCE)):
             entry = best.entry if match.exact else _with_or_without_platform(
                 knowledge, best.entry, bool(platforms))
             close = [c.entry for c in match.others
@@ -185,13 +191,15 @@ class Charterbot:
     def _language(self, message: Message, seller: str) -> Lang:
         if message.lang:
             return message.lang
-        preferred = self.state.language(seller)
+        preferred = self.state.language(seller) or (
+            "en" if (message.locale or "").lower().startswith("en") else None)
         default: Lang = "en" if preferred == "en" else "fr"
         if message.command or message.entry or not message.text:
             return default
         return detect_language(message.text, words(message.text), default)
 
-    def _allowed(self, seller: str) -> bool:
+    def _over_limit(self, seller: str) -> int:
+        """0 while within the limit, then 1, 2, ... for each message over it in the window."""
         now = time.monotonic()
         if len(self._recent) > RATE_LIMIT_TRACKED:
             self._recent = defaultdict(deque, {s: q for s, q in self._recent.items()
@@ -200,7 +208,7 @@ class Charterbot:
         while recent and now - recent[0] > RATE_LIMIT_WINDOW:
             recent.popleft()
         recent.append(now)
-        return len(recent) <= RATE_LIMIT_MESSAGES
+        return max(0, len(recent) - RATE_LIMIT_MESSAGES)
 
     def _log(self, message: Message, seller: str, reply: Reply, match: Match) -> None:
         weak = reply.kind == "fallback" or reply.confidence < ANSWER_THRESHOLD + CLEAR_MARGIN

@@ -49,9 +49,11 @@ def test_a_photo_without_text_gets_the_text_only_note(core: Charterbot) -> None:
 
 def test_one_seller_cannot_flood_the_bot(core: Charterbot) -> None:
     replies = [core.handle(Message(text="amazon a signé ?", user="t:flood", channel="telegram"))
-               for _ in range(RATE_LIMIT_MESSAGES + 2)]
+               for _ in range(RATE_LIMIT_MESSAGES + 5)]
     assert all(r.kind == "answer" for r in replies[:RATE_LIMIT_MESSAGES])
-    assert replies[-1].kind == "notice" and "patientez" in replies[-1].text.lower()
+    over = replies[RATE_LIMIT_MESSAGES:]
+    assert over[0].kind == "notice" and "patientez" in over[0].text.lower()
+    assert all(r.blocks == () for r in over[1:])  # told once, then silence: no flood back
     other = core.handle(Message(text="amazon a signé ?", user="t:other", channel="telegram"))
     assert other.kind == "answer"
 
@@ -66,6 +68,12 @@ def test_commands_and_buttons(core: Charterbot) -> None:
     assert button.entry == "problem-fees" and button.feedback
     help_ = core.handle(Message(text="/help", user="t:1", command="help"))
     assert help_.suggestions
+
+
+def test_an_english_app_gets_english_command_replies(core: Charterbot) -> None:
+    reply = core.handle(Message(text="/signatories", user="t:9", command="signatories",
+                                locale="en-GB"))
+    assert reply.lang == "en"
 
 
 def test_admin_commands_are_refused_to_sellers(core: Charterbot) -> None:

@@ -1,0 +1,383 @@
+"""The Telegram adapter: updates in, core messages through, Telegram calls out.
+
+A thin translator around `Charterbot` (see docs/core-api.md): a command, a text, an attachment or a
+button press becomes a core `Message` (or a `feedback` call), and the core's `Reply` is rendered by
+`adapters.telegram_render` into HTML messages and an inline keyboard. No wording is decided here.
+
+Handlers, in the order python-telegram-bot tries them:
+  group -1  drop_duplicates   an update_id seen before (durably, via the core) stops here
+  group  0  on_command        /start [payload], /help, /signataires, /recours, /langue, ...
+            on_button         suggestions (e:<lang>:<entry>), 👍 / 👎 (f:+:<entry>, f:-:<entry>)
+            on_text           any other text (unknown /commands included)
+            on_attachment     stickers, photos, voice notes, files...
+In groups only commands, replies to the bot and messages mentioning it are answered, as replies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    Chat,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram import Message as TelegramMessage
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from adapters.telegram_render import keyboard, parse_press, render, without_feedback
+from bot.model import Command, Lang, Message, Reply
+from bot.service import Charterbot
+from bot.settings import ConfigError, Settings, require
+
+log = logging.getLogger("charterbot.telegram")
+
+CHANNEL = "telegram"
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+WEBHOOK_PATH = "telegram"
+LISTEN_ALL = "0.0.0.0"
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+MAX_RETRIES = 3  # a call refused with 429 is retried this often, each time after retry_after
+BOOTSTRAP_RETRIES = 3  # getMe / setWebhook attempts at start-up before giving up
+CALLBACK_ANSWER_LIMIT = 200  # characters Telegram shows in a callback answer
+SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+EXIT_OK, EXIT_UNREACHABLE, EXIT_CONFIG = 0, 1, 2
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+# Telegram command -> core command. Unknown commands addressed to the bot get `help`.
+COMMANDS: dict[str, Command] = {
+    "start": "start", "help": "help", "aide": "help",
+    "signataires": "signatories", "signatories": "signatories",
+    "recours": "escalate", "escalate": "escalate",
+    "langue": "language", "language": "language",
+    "oubli": "forget", "forget": "forget",
+    "stats": "stats", "unanswered": "unanswered", "reload": "reload",
+}
+# The command menu (setMyCommands). Telegram UI metadata, not answers: the core has no menu texts.
+MENU: dict[Lang, tuple[tuple[str, str], ...]] = {
+    "fr": (("start", "Accueil et sujets"), ("help", "Aide"),
+           ("signataires", "Les plateformes signataires de la charte"),
+           ("recours", "Mes recours, étape par étape"), ("langue", "Langue : fr ou en"),
+           ("oubli", "Effacer mes données")),
+    "en": (("start", "Welcome and topics"), ("help", "Help"),
+           ("signatories", "Platforms that signed the charter"),
+           ("escalate", "How to escalate, step by step"), ("language", "Language: fr or en"),
+           ("forget", "Erase my data")),
+}
+# Attribute of a Telegram message -> the core's attachment kind, first match wins.
+ATTACHMENTS = (("sticker", "sticker"), ("photo", "photo"), ("voice", "voice"),
+               ("video_note", "video"), ("video", "video"), ("animation", "video"),
+               ("audio", "audio"), ("document", "file"), ("location", "location"),
+               ("venue", "location"), ("contact", "contact"), ("poll", "poll"))
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """What the adapter reads from the environment; webhook fields only matter with --webhook."""
+
+    token: str
+    api_url: str = DEFAULT_API_URL
+    webhook: bool = False
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    port: int = 0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str], webhook: bool = False) -> TelegramConfig:
+        """Read TELEGRAM_* (and PORT for a webhook); ConfigError names every missing variable."""
+        names = ["TELEGRAM_BOT_TOKEN"]
+        if webhook:
+            names += ["TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET", "PORT"]
+        values = require({k: v.strip() for k, v in env.items() if k in names}, *names)
+        api_url = env.get("TELEGRAM_API_URL", "").strip() or DEFAULT_API_URL
+        if not webhook:
+            return cls(values["TELEGRAM_BOT_TOKEN"], api_url)
+        if not SECRET_PATTERN.fullmatch(values["TELEGRAM_WEBHOOK_SECRET"]):
+            raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -")
+        if not values["PORT"].isdigit() or not 0 < int(values["PORT"]) < 65536:
+            raise ConfigError(f"PORT must be a TCP port number, not '{values['PORT']}'")
+        return cls(values["TELEGRAM_BOT_TOKEN"], api_url, True, values["TELEGRAM_WEBHOOK_URL"],
+                   values["TELEGRAM_WEBHOOK_SECRET"], int(values["PORT"]))
+
+
+# --- callbacks ---------------------------------------------------------------------------------
+
+async def drop_duplicates(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop an update delivered before (same update_id), whether polled or pushed."""
+    if isinstance(update, Update) and not _core(context).first_delivery(
+        f"telegram:update:{update.update_id}"
+    ):
+        log.info("update %s already handled, dropped", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a known /command, with its arguments or deep-link payload."""
+    message, user = update.message, update.effective_user
+    if message is None or user is None or not message.text:
+        return
+    name = message.text.split()[0][1:].split("@")[0].lower()
+    request = Message(text=message.text, user=f"{CHANNEL}:{user.id}", channel=CHANNEL,
+                      command=COMMANDS.get(name, "help"), args=" ".join(context.args or []),
+                      locale=user.language_code)
+    await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a text message: any in private, in groups only those addressed to the bot."""
+    message, user = update.message, update.effective_user
+    if message is None or user is None or not addressed(message, context.bot):
+        return
+    text = strip_mention(message.text or "", context.bot.username)
+    if text.startswith("/"):  # a command the bot does not have
+        request = Message(text=text, user=f"{CHANNEL}:{user.id}", channel=CHANNEL, command="help",
+                          locale=user.language_code)
+    else:
+        request = Message(text=text, user=f"{CHANNEL}:{user.id}", channel=CHANNEL,
+                          locale=user.language_code)
+    await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message))
+
+
+async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a sticker, photo, voice note or file; a caption, if any, is the question."""
+    message, user = update.message, update.effective_user
+    if message is None or user is None or not addressed(message, context.bot):
+        return
+    request = Message(text=strip_mention(message.caption or "", context.bot.username),
+                      user=f"{CHANNEL}:{user.id}", channel=CHANNEL,
+                      attachment=attachment_kind(message), locale=user.language_code)
+    await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Open the entry a suggestion button names, or store the 👍 / 👎 pressed."""
+    query = update.callback_query
+    if query is None:
+        return
+    press, user = parse_press(query.data), f"{CHANNEL}:{query.from_user.id}"
+    if press is None:  # a button from an older version of the bot
+        await query.answer()
+        return
+    core = _core(context)
+    if press.useful is not None:
+        thanks = core.feedback(user, press.entry, press.useful)
+        await query.answer(thanks.text[:CALLBACK_ANSWER_LIMIT])
+        await _drop_feedback_buttons(query.message)
+        return
+    await query.answer()
+    if query.message is not None:
+        reply = core.handle(Message(text="", user=user, channel=CHANNEL, entry=press.entry,
+                                    lang=press.lang))
+        await send_reply(context.bot, query.message.chat, reply, _quote(query.message))
+
+
+async def register_commands(app: AnyApplication) -> None:
+    """Show the commands in Telegram's menu: French by default, English for English clients."""
+    menus: tuple[tuple[Lang, str | None], ...] = (("fr", None), ("fr", "fr"), ("en", "en"))
+    for lang, language_code in menus:
+        commands = [BotCommand(name, description) for name, description in MENU[lang]]
+        try:
+            await app.bot.set_my_commands(commands, language_code=language_code)
+        except TelegramError as exc:  # the menu is a convenience: answer questions anyway
+            log.warning("could not register the %s command menu: %s", lang, exc)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log an error with the update that caused it; the bot keeps serving others."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)
+
+
+# --- translation helpers -----------------------------------------------------------------------
+
+async def send_reply(bot: ExtBot[Any], chat: Chat, reply: Reply, reply_to: int | None) -> None:
+    """Send a Reply as one or more HTML messages; the keyboard goes with the last one."""
+    chunks, markup = render(reply), keyboard(reply)
+    for number, chunk in enumerate(chunks):
+        first, last = number == 0, number == len(chunks) - 1
+        await bot.send_message(
+            chat.id, chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if first and reply_to else None,
+            reply_markup=markup if last else None,
+        )
+
+
+def addressed(message: TelegramMessage, bot: ExtBot[Any]) -> bool:
+    """Whether the bot should answer: always in private, in groups when replied to or mentioned."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == bot.id:
+        return True
+    return mentions_bot(message, bot)
+
+
+def mentions_bot(message: TelegramMessage, bot: ExtBot[Any]) -> bool:
+    """Whether the text or caption names the bot: @username, a text mention, /command@username."""
+    handle = f"@{bot.username}".lower()
+    kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION,
+                               MessageEntity.BOT_COMMAND]
+    found = {**message.parse_entities(kinds), **message.parse_caption_entities(kinds)}
+    for entity, text in found.items():
+        if entity.type == MessageEntity.TEXT_MENTION:
+            if entity.user and entity.user.id == bot.id:
+                return True
+        elif text.lower() == handle or text.lower().endswith(handle):
+            return True
+    return False
+
+
+def strip_mention(text: str, username: str | None) -> str:
+    """The text without '@botname' (so the core sees only the question)."""
+    if not username:
+        return text.strip()
+    return re.sub(rf"@{re.escape(username)}\b", "", text, flags=re.IGNORECASE).strip()
+
+
+def attachment_kind(message: TelegramMessage) -> str:
+    """What was sent instead of text: sticker, photo, voice, video, audio, file..."""
+    for attribute, kind in ATTACHMENTS:
+        if getattr(message, attribute, None):
+            return kind
+    return "file"
+
+
+def _quote(message: object) -> int | None:
+    """The id to reply to: the message answered in a group, nothing in a private chat."""
+    chat = getattr(message, "chat", None)
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return None
+    return getattr(message, "message_id", None)
+
+
+async def _drop_feedback_buttons(message: object) -> None:
+    """Remove the 👍 / 👎 row once the seller has rated (no-op if the message is gone)."""
+    if not isinstance(message, TelegramMessage) or message.reply_markup is None:
+        return
+    markup: InlineKeyboardMarkup | None = without_feedback(message.reply_markup)
+    try:
+        await message.edit_reply_markup(markup)
+    except BadRequest as exc:  # too old, or already edited by a double tap
+        log.info("could not remove the feedback buttons: %s", exc)
+
+
+class RedactToken(logging.Filter):
+    """Replaces the bot token in log lines and tracebacks (PTB puts it in some error messages)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record without the token; never drops it."""
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = record.exc_text.replace(self.token, "<token>")
+        return True
+
+
+def _core(context: ContextTypes.DEFAULT_TYPE) -> Charterbot:
+    core: Charterbot = context.bot_data["core"]
+    return core
+
+
+# --- wiring ------------------------------------------------------------------------------------
+
+def build(core: Charterbot, config: TelegramConfig) -> AnyApplication:
+    """The python-telegram-bot Application for `core`, handlers registered, not yet running."""
+    app = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.api_url)
+        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .post_init(register_commands)
+        .build()
+    )
+    app.bot_data["core"] = core
+    messages = filters.UpdateType.MESSAGE
+    app.add_handler(TypeHandler(Update, drop_duplicates), group=-1)
+    app.add_handler(CommandHandler(list(COMMANDS), on_command, filters=messages))
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(MessageHandler(messages & filters.TEXT, on_text))
+    app.add_handler(MessageHandler(messages & filters.ATTACHMENT, on_attachment))
+    app.add_error_handler(on_error)
+    return app
+
+
+def webhook_options(config: TelegramConfig, listen: str = LISTEN_ALL) -> dict[str, Any]:
+    """Arguments for run_webhook / Updater.start_webhook: path /telegram, secret checked (403)."""
+    return {"listen": listen, "port": config.port, "url_path": WEBHOOK_PATH,
+            "webhook_url": config.webhook_url, "secret_token": config.webhook_secret,
+            "allowed_updates": ALLOWED_UPDATES}
+
+
+def run(app: AnyApplication, config: TelegramConfig) -> None:
+    """Serve until SIGINT / SIGTERM: long polling, or the webhook on 0.0.0.0:$PORT."""
+    if config.webhook:
+        if urlsplit(config.webhook_url).path.rstrip("/") != f"/{WEBHOOK_PATH}":
+            log.warning("TELEGRAM_WEBHOOK_URL does not end with /%s, where updates are served "
+                        "(fine only if a proxy rewrites the path)", WEBHOOK_PATH)
+        app.run_webhook(**webhook_options(config), bootstrap_retries=BOOTSTRAP_RETRIES)
+    else:
+        app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
+
+
+def main(webhook: bool = False) -> int:
+    """`charterbot run telegram [--webhook]`: returns the process exit code."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
+    try:
+        config = TelegramConfig.from_env(dict(os.environ), webhook=webhook)
+        core = Charterbot(Settings.from_env())
+    except ConfigError as exc:
+        print(f"charterbot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactToken(config.token))
+    try:
+        run(build(core, config), config)
+    except InvalidToken:
+        print("charterbot: TELEGRAM_BOT_TOKEN was refused by the Bot API", file=sys.stderr)
+        return EXIT_CONFIG
+    except NetworkError as exc:
+        print(f"charterbot: cannot reach the Bot API at TELEGRAM_API_URL ({exc})", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    finally:
+        core.close()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main(webhook="--webhook" in sys.argv[1:]))

@@ -1,0 +1,218 @@
+"""A core Reply as Telegram HTML messages and an inline keyboard (pure functions, no network).
+
+Everything in a Reply is plain text; here it is escaped, given light formatting (bold headings,
+italic notes, bullets, numbered steps, sources as links) and cut into messages that fit Telegram's
+4,096-character limit on block, then line, then word boundaries, never inside a tag or an entity.
+Buttons carry compact callback data: ``e:<lang>:<entry>`` opens an entry in the language of the
+reply it came with, ``f:+:<entry>`` and ``f:-:<entry>`` are 👍 and 👎; a button whose data would
+not fit Telegram's 64 bytes is left out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+
+from bot.model import LANGS, Block, Lang, Reply
+from bot.phrases import long_date, say
+
+TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
+CALLBACK_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
+ENTRY_PREFIX = "e:"
+FEEDBACK_PREFIX = "f:"
+THUMBS = {True: ("👍", "+"), False: ("👎", "-")}
+BULLET = "• "
+_TOKENS = re.compile(r"\S+\s*|\s+")
+_SAFE_LINK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One line of a message: `prefix` on its first part only, `text` (plain) between tags."""
+
+    text: str
+    open: str = ""
+    close: str = ""
+    prefix: str = ""
+
+    def html(self) -> str:
+        """The whole line as HTML."""
+        return f"{self.prefix}{self.open}{escape(self.text)}{self.close}"
+
+    def parts(self, limit: int) -> list[str]:
+        """The line cut into HTML parts of at most `limit` UTF-16 units, tags closed in each."""
+        overhead = size(self.prefix) + size(self.open) + size(self.close)
+        texts = split_text(self.text, max(limit - overhead, 1))
+        return [f"{self.prefix if i == 0 else ''}{self.open}{escape(t)}{self.close}"
+                for i, t in enumerate(texts)]
+
+
+@dataclass(frozen=True)
+class Press:
+    """What a button press asks for: open `entry` (in `lang`), or rate it (`useful` True/False)."""
+
+    entry: str
+    useful: bool | None = None
+    lang: Lang | None = None
+
+
+def escape(text: str) -> str:
+    """Text safe inside Telegram HTML: &, < and > become entities."""
+    return html.escape(text, quote=False)
+
+
+def size(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units), so emoji count twice."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --- text --------------------------------------------------------------------------------------
+
+def render(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
+    """The reply as HTML messages of at most `limit` characters each (empty for an empty reply)."""
+    return pack(paragraphs(reply), limit)
+
+
+def paragraphs(reply: Reply) -> list[list[Piece]]:
+    """The reply's paragraphs (blocks, then sources, then review date), each a list of lines."""
+    out = [block_pieces(b) for b in reply.blocks]
+    if reply.sources:
+        heading = Piece(say("sources", reply.lang), "<b>", "</b>")
+        out.append([heading, *(source_piece(s.title, s.url) for s in reply.sources)])
+    if reply.reviewed:
+        reviewed = say("reviewed", reply.lang, date=long_date(reply.reviewed, reply.lang))
+        out.append([Piece(reviewed, "<i>", "</i>")])
+    return [p for p in out if p]
+
+
+def block_pieces(block: Block) -> list[Piece]:
+    """One block's lines: bold heading, italic note, bullets, numbered steps, or plain text."""
+    if block.kind == "list":
+        return [Piece(item, prefix=BULLET) for item in block.items]
+    if block.kind == "steps":
+        return [Piece(item, prefix=f"{n}. ") for n, item in enumerate(block.items, 1)]
+    if not block.text.strip():
+        return []
+    if block.kind == "heading":
+        return [Piece(block.text, "<b>", "</b>")]
+    if block.kind == "note":
+        return [Piece(block.text, "<i>", "</i>")]
+    return [Piece(block.text)]
+
+
+def source_piece(title: str, url: str) -> Piece:
+    """A source as a link; a URL that is not plain http(s) is shown as text, never linked."""
+    if _SAFE_LINK.match(url):
+        return Piece(title, f'<a href="{html.escape(url, quote=True)}">', "</a>", BULLET)
+    return Piece(f"{title} ({url})", prefix=BULLET)
+
+
+def pack(paras: list[list[Piece]], limit: int = TEXT_LIMIT) -> list[str]:
+    """Paragraphs into messages: whole ones when they fit, else line by line, else by words."""
+    units: list[tuple[str, str]] = []  # (separator before, html)
+    for para in paras:
+        whole = "\n".join(p.html() for p in para)
+        if size(whole) <= limit:
+            units.append(("\n\n", whole))
+            continue
+        parts = [part for piece in para for part in piece.parts(limit)]
+        units += [("\n\n" if i == 0 else "\n", part) for i, part in enumerate(parts)]
+    chunks: list[str] = []
+    current = ""
+    for separator, part in units:
+        candidate = f"{current}{separator}{part}" if current else part
+        if size(candidate) <= limit:
+            current = candidate
+        else:
+            chunks.append(current)
+            current = part
+    return [*chunks, current] if current else chunks
+
+
+def split_text(text: str, budget: int) -> list[str]:
+    """Plain text cut at spaces (or inside over-long words) so each part escapes to ≤ budget."""
+    parts: list[str] = []
+    current, used = "", 0
+    for token in _TOKENS.findall(text):
+        cost = size(escape(token))
+        if used + cost > budget and current:
+            parts.append(current)
+            current, used = "", 0
+        while cost > budget:
+            head = _fitting_prefix(token, budget)
+            parts.append(head)
+            token = token[len(head):]
+            cost = size(escape(token))
+        current, used = current + token, used + cost
+    if current.strip():
+        parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _fitting_prefix(token: str, budget: int) -> str:
+    """The longest start of `token` whose escaped form fits in `budget` (at least one char)."""
+    used = 0
+    for i, char in enumerate(token):
+        used += size(escape(char))
+        if used > budget:
+            return token[: max(i, 1)]
+    return token
+
+
+# --- buttons -----------------------------------------------------------------------------------
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Suggestions one per row, then 👍 / 👎 when the reply asks for feedback; None if no button."""
+    rows: list[list[InlineKeyboardButton]] = []
+    for suggestion in reply.suggestions:
+        data = entry_data(suggestion.entry, reply.lang)
+        if data and suggestion.label.strip():
+            rows.append([InlineKeyboardButton(suggestion.label, callback_data=data)])
+    if reply.feedback and reply.entry:
+        thumbs = [(label, feedback_data(reply.entry, useful))
+                  for useful, (label, _) in THUMBS.items()]
+        if all(data for _, data in thumbs):
+            rows.append([InlineKeyboardButton(label, callback_data=data) for label, data in thumbs])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def entry_data(entry: str, lang: Lang) -> str | None:
+    """Callback data that opens `entry` in `lang`, or None if it would exceed 64 bytes."""
+    return _fits(f"{ENTRY_PREFIX}{lang}:{entry}")
+
+
+def feedback_data(entry: str, useful: bool) -> str | None:
+    """Callback data for 👍 (useful) or 👎 on `entry`, or None if it would exceed 64 bytes."""
+    return _fits(f"{FEEDBACK_PREFIX}{THUMBS[useful][1]}:{entry}")
+
+
+def _fits(data: str) -> str | None:
+    return data if 0 < len(data.encode("utf-8")) <= CALLBACK_LIMIT else None
+
+
+def parse_press(data: str | None) -> Press | None:
+    """The Press encoded by our callback data; None for anything else (old or forged data)."""
+    if not data:
+        return None
+    if data.startswith(ENTRY_PREFIX):
+        lang, _, entry = data.removeprefix(ENTRY_PREFIX).rpartition(":")
+        known = next((code for code in LANGS if code == lang), None)
+        return Press(entry, lang=known) if entry and (known or not lang) else None
+    sign, _, entry = data.removeprefix(FEEDBACK_PREFIX).partition(":")
+    if data.startswith(FEEDBACK_PREFIX) and sign in ("+", "-") and entry:
+        return Press(entry, sign == "+")
+    return None
+
+
+def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The same keyboard minus its 👍 / 👎 row (once rated); None when nothing is left."""
+    if markup is None:
+        return None
+    rows = [[b for b in row if not str(b.callback_data or "").startswith(FEEDBACK_PREFIX)]
+            for row in markup.inline_keyboard]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
