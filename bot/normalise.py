@@ -44,6 +44,12 @@ _SUFFIXES: tuple[str, ...] = tuple(
     )
 )
 _MIN_STEM = 4
+# Words whose stem would collide with a word of another meaning ("engagé" signed up /
+# "engagements" commitments, "règle" rule / "règlement" regulation).
+STEM_EXCEPTIONS: dict[str, str] = {
+    "engagement": "engagement", "engagements": "engagement",
+    "reglement": "reglement", "reglements": "reglement",
+}
 
 
 def fold(text: str) -> str:
@@ -57,6 +63,8 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light stem: drop one common ending when what remains is still a word-sized stem."""
+    if word in STEM_EXCEPTIONS:
+        return STEM_EXCEPTIONS[word]
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
             return word[: -len(suffix)]
