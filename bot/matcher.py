@@ -33,6 +33,8 @@ TYPO_MIN_LENGTH = 5
 MAX_SUGGESTIONS = 3
 NEAR_PHRASING_CUTOFF = 88    # rapidfuzz ratio for a short question typed almost like a phrasing
 SHORT_QUESTION_CHARS = 40
+CHAR_WEIGHT = 0.2         # share of the score from character 4-grams (endings, compounds)
+CHAR_COMMON_SHARE = 20        # 4-grams found in more than 1 phrasing in 20 are not indexed
 PHRASING_WEIGHT = 0.6        # share of the score given to the closest phrasing (vs whole entry)
 
 STOPWORDS = frozenset(
@@ -81,6 +83,14 @@ class Match:
 Vector = dict[str, float]
 
 
+def _char_grams(kept: list[str]) -> Counter[str]:
+    grams: Counter[str] = Counter()
+    for word in set(kept):
+        padded = f" {word} "
+        grams.update(padded[i : i + 4] for i in range(len(padded) - 3))
+    return grams
+
+
 def _unit(counts: Counter[str], idf: dict[str, float]) -> Vector:
     vec = {t: (1.0 + math.log(c)) * idf.get(t, 0.0) for t, c in counts.items()}
     norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
@@ -121,6 +131,7 @@ class Matcher:
                     # each word once: repeating it in one phrasing must not make it weigh more
                     for token, weight in _unit(Counter(set(toks)), self.idf).items():
                         self.phrasing_postings[token].append((number, weight))
+        self._build_char_index(knowledge)
         self._exact = self._exact_table(knowledge)
         self._vocab_list = sorted(w for w in self._vocab_words if len(w) >= TYPO_MIN_LENGTH)
         self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
@@ -137,6 +148,44 @@ class Matcher:
                 lists.append(self._stems(raw, finder.find(raw)))
             out[entry.id] = lists
         return out
+
+    def _build_char_index(self, knowledge: Knowledge) -> None:
+        """Character 4-grams of each phrasing's words: catches endings the stemmer misses."""
+        finder = PlatformFinder(knowledge.platforms, set())
+        grams_per: list[Counter[str]] = []
+        owner: list[str] = []
+        for entry in knowledge.entries:
+            for text in (*entry.phrasings.get("fr", ()), *entry.phrasings.get("en", ())):
+                raw = words(text)
+                covered = {i for m in finder.find(raw) for i in range(m.start, m.end)}
+                kept = [w for i, w in enumerate(raw) if i not in covered and w not in STOPWORDS]
+                grams = _char_grams(kept)
+                if grams:
+                    grams_per.append(grams)
+                    owner.append(entry.id)
+        df = Counter(g for grams in grams_per for g in grams)
+        n = max(len(grams_per), 1)
+        self.char_idf = {g: math.log(1 + n / c) for g, c in df.items()}
+        self.char_owner = owner
+        self.char_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        common = math.log(1 + CHAR_COMMON_SHARE)  # grams in over 1/CHAR_COMMON_SHARE phrasings
+        for number, grams in enumerate(grams_per):
+            for gram, weight in _unit(grams, self.char_idf).items():
+                if self.char_idf[gram] > common:  # too common to tell entries apart: skip
+                    self.char_postings[gram].append((number, weight))
+
+    def _char_scores(self, raw_kept: list[str]) -> dict[str, float]:
+        grams = _char_grams(raw_kept)
+        query = _unit(grams, {g: self.char_idf.get(g, 0.0) for g in grams})
+        per: dict[int, float] = defaultdict(float)
+        for gram, q_weight in query.items():
+            for number, weight in self.char_postings.get(gram, ()):
+                per[number] += q_weight * weight
+        best: dict[str, float] = defaultdict(float)
+        for number, score in per.items():
+            entry_id = self.char_owner[number]
+            best[entry_id] = max(best[entry_id], score)
+        return best
 
     @staticmethod
     def _exact_table(knowledge: Knowledge) -> dict[str, str]:
@@ -217,7 +266,10 @@ class Matcher:
             return Match(None, (), tuple(mentions), 0.0, ())
         tokens = list(dict.fromkeys(tokens))  # repeating a word does not make it matter more
         query = _unit(Counter(tokens), self._query_idf(tokens))
-        ranked = self._rank(query)
+        covered = {i for m in mentions for i in range(m.start, m.end)}
+        chars = self._char_scores([w for i, w in enumerate(raw) if i not in covered
+                                   and w not in STOPWORDS]) if CHAR_WEIGHT else {}
+        ranked = self._rank(query, chars)
         if not ranked:
             return Match(None, (), tuple(mentions), 0.0, tuple(tokens))
         coverage = self._coverage(tokens, ranked[0].entry.id)
@@ -227,7 +279,7 @@ class Matcher:
     def _query_idf(self, tokens: list[str]) -> dict[str, float]:
         return {t: self.idf.get(t, self.unknown_weight) for t in tokens}
 
-    def _rank(self, query: Vector) -> list[Candidate]:
+    def _rank(self, query: Vector, chars: dict[str, float]) -> list[Candidate]:
         """Entries sharing a token with the query, best first (sparse dot products)."""
         whole: dict[str, float] = defaultdict(float)
         closest: dict[str, float] = defaultdict(float)
@@ -247,6 +299,7 @@ class Matcher:
             entry = self.knowledge.entry(entry_id)
             if entry is not None:
                 total = PHRASING_WEIGHT * closest[entry_id] + (1 - PHRASING_WEIGHT) * score
+                total = (1 - CHAR_WEIGHT) * total + CHAR_WEIGHT * chars.get(entry_id, 0.0)
                 scored.append(Candidate(entry, total, nearest.get(entry_id, -1)))
         return sorted(scored, key=lambda c: c.score, reverse=True)
 
