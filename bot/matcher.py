@@ -2,9 +2,10 @@
 
 Questions and phrasings are reduced to stems (see `normalise`), platform names are replaced by one
 placeholder token, unknown words are corrected towards the knowledge vocabulary with rapidfuzz, and
-entries are ranked by TF-IDF cosine against both the entry as a whole and its closest phrasing.
-Only entries sharing a stem with the question are scored (inverted index), so the cost grows with
-the matches, not with the size of the knowledge.
+synonyms become one concept token, and entries are ranked by TF-IDF cosine against both the entry
+as a whole and its closest phrasing, plus character 4-grams for endings the stemmer misses. Scores
+are accumulated from the postings of the question's few tokens, so the cost grows with the matches,
+not with the size of the knowledge.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.platforms import Mention, PlatformFinder
 
 PLATFORM_TOKEN = "<platform>"
 
-# Named thresholds, pinned by tests/test_matcher.py; tuned on tests/data/questions.jsonl only.
+# Named thresholds, pinned by tests/test_answers.py; tuned on tests/data/questions.jsonl only.
 ANSWER_THRESHOLD = 0.30      # at or above: answer with the best entry
 SUGGEST_THRESHOLD = 0.20     # between this and ANSWER_THRESHOLD: "did you mean ..." suggestions
 MIN_COVERAGE = 0.40          # share of the question's weight the entry must explain
@@ -33,8 +34,8 @@ TYPO_MIN_LENGTH = 5
 MAX_SUGGESTIONS = 3
 NEAR_PHRASING_CUTOFF = 88    # rapidfuzz ratio for a short question typed almost like a phrasing
 SHORT_QUESTION_CHARS = 40
-CHAR_WEIGHT = 0.2         # share of the score from character 4-grams (endings, compounds)
-CHAR_COMMON_SHARE = 20        # 4-grams found in more than 1 phrasing in 20 are not indexed
+CHAR_WEIGHT = 0.2            # share of the score from character 4-grams (endings, compounds)
+CHAR_COMMON_SHARE = 20       # 4-grams found in more than 1 phrasing in 20 are not indexed
 PHRASING_WEIGHT = 0.6        # share of the score given to the closest phrasing (vs whole entry)
 
 STOPWORDS = frozenset(
@@ -83,6 +84,12 @@ class Match:
 Vector = dict[str, float]
 
 
+def _content_words(raw: list[str], mentions: list[Mention] | tuple[Mention, ...]) -> list[str]:
+    """The words that are neither stopwords nor part of a platform's name."""
+    covered = {i for m in mentions for i in range(m.start, m.end)}
+    return [w for i, w in enumerate(raw) if i not in covered and w not in STOPWORDS]
+
+
 def _char_grams(kept: list[str]) -> Counter[str]:
     grams: Counter[str] = Counter()
     for word in set(kept):
@@ -106,6 +113,15 @@ class Matcher:
         self._concepts, self._longest = self._concept_table(knowledge)
         phrasing_tokens = self._phrasing_tokens(knowledge)
         self.finder = PlatformFinder(knowledge.platforms, self._vocab_words | STOPWORDS)
+        self._build_word_index(phrasing_tokens)
+        self._build_char_index(knowledge)
+        self._exact = self._exact_table(knowledge)
+        self._vocab_list = sorted(w for w in self._vocab_words if len(w) >= TYPO_MIN_LENGTH)
+        self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
+
+    def _build_word_index(self, phrasing_tokens: dict[str, list[list[str]]]) -> None:
+        """IDF, and postings token -> [(entry, weight)] and token -> [(phrasing, weight)]: a
+        question's score is accumulated from the postings of its few tokens."""
         docs = {entry_id: Counter(t for toks in lists for t in toks)
                 for entry_id, lists in phrasing_tokens.items()}
         n = max(len(docs), 1)
@@ -113,8 +129,6 @@ class Matcher:
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.unknown_weight = math.log(1 + n)
         self.entry_vecs = {e: _unit(c, self.idf) for e, c in docs.items()}
-        # token -> [(entry, weight)] and token -> [(phrasing number, weight)]: a question's score
-        # is accumulated from the postings of its few tokens, never by visiting every entry.
         self.entry_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for entry_id, vec in self.entry_vecs.items():
             for token, weight in vec.items():
@@ -123,18 +137,13 @@ class Matcher:
         self.phrasing_words: list[frozenset[str]] = []
         self.phrasing_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for entry_id, lists in phrasing_tokens.items():
-            for toks in lists:
-                if toks:
-                    number = len(self.phrasing_entry)
-                    self.phrasing_entry.append(entry_id)
-                    self.phrasing_words.append(frozenset(toks))
-                    # each word once: repeating it in one phrasing must not make it weigh more
-                    for token, weight in _unit(Counter(set(toks)), self.idf).items():
-                        self.phrasing_postings[token].append((number, weight))
-        self._build_char_index(knowledge)
-        self._exact = self._exact_table(knowledge)
-        self._vocab_list = sorted(w for w in self._vocab_words if len(w) >= TYPO_MIN_LENGTH)
-        self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
+            for toks in filter(None, lists):
+                number = len(self.phrasing_entry)
+                self.phrasing_entry.append(entry_id)
+                self.phrasing_words.append(frozenset(toks))
+                # each word once: repeating it in one phrasing must not make it weigh more
+                for token, weight in _unit(Counter(set(toks)), self.idf).items():
+                    self.phrasing_postings[token].append((number, weight))
 
     def _phrasing_tokens(self, knowledge: Knowledge) -> dict[str, list[list[str]]]:
         finder = PlatformFinder(knowledge.platforms, set())
@@ -157,9 +166,7 @@ class Matcher:
         for entry in knowledge.entries:
             for text in (*entry.phrasings.get("fr", ()), *entry.phrasings.get("en", ())):
                 raw = words(text)
-                covered = {i for m in finder.find(raw) for i in range(m.start, m.end)}
-                kept = [w for i, w in enumerate(raw) if i not in covered and w not in STOPWORDS]
-                grams = _char_grams(kept)
+                grams = _char_grams(_content_words(raw, finder.find(raw)))
                 if grams:
                     grams_per.append(grams)
                     owner.append(entry.id)
@@ -174,8 +181,9 @@ class Matcher:
                 if self.char_idf[gram] > common:  # too common to tell entries apart: skip
                     self.char_postings[gram].append((number, weight))
 
-    def _char_scores(self, raw_kept: list[str]) -> dict[str, float]:
-        grams = _char_grams(raw_kept)
+    def _char_scores(self, content: list[str]) -> dict[str, float]:
+        """Per entry, the character-4-gram cosine of its closest phrasing."""
+        grams = _char_grams(content)
         query = _unit(grams, {g: self.char_idf.get(g, 0.0) for g in grams})
         per: dict[int, float] = defaultdict(float)
         for gram, q_weight in query.items():
@@ -222,8 +230,8 @@ class Matcher:
         return table, max((len(k) for k in table), default=1)
 
     def _stems(self, raw: list[str], mentions: list[Mention]) -> list[str]:
-        covered = {i for m in mentions for i in range(m.start, m.end)}
-        stems = [stem(w) for i, w in enumerate(raw) if i not in covered and w not in STOPWORDS]
+        """Stems of the content words, synonyms merged, platform names as one placeholder."""
+        stems = [stem(w) for w in _content_words(raw, mentions)]
         out = [PLATFORM_TOKEN] * bool(mentions)
         i = 0
         while i < len(stems):
@@ -266,9 +274,7 @@ class Matcher:
             return Match(None, (), tuple(mentions), 0.0, ())
         tokens = list(dict.fromkeys(tokens))  # repeating a word does not make it matter more
         query = _unit(Counter(tokens), self._query_idf(tokens))
-        covered = {i for m in mentions for i in range(m.start, m.end)}
-        chars = self._char_scores([w for i, w in enumerate(raw) if i not in covered
-                                   and w not in STOPWORDS]) if CHAR_WEIGHT else {}
+        chars = self._char_scores(_content_words(raw, mentions)) if CHAR_WEIGHT else {}
         ranked = self._rank(query, chars)
         if not ranked:
             return Match(None, (), tuple(mentions), 0.0, tuple(tokens))
