@@ -24,10 +24,10 @@ from bot.platforms import Mention, PlatformFinder
 PLATFORM_TOKEN = "<platform>"
 
 # Named thresholds, pinned by tests/test_answers.py; tuned on tests/data/questions.jsonl only.
-ANSWER_THRESHOLD = 0.30      # at or above: answer with the best entry
+ANSWER_THRESHOLD = 0.33      # at or above: answer with the best entry
 SUGGEST_THRESHOLD = 0.20     # between this and ANSWER_THRESHOLD: "did you mean ..." suggestions
-MIN_COVERAGE = 0.40          # share of the question's weight the entry must explain
-MIN_EVIDENCE = 1.5           # IDF weight of the question's words found in the closest phrasing
+MIN_COVERAGE = 0.30          # share of the question's weight the entry must explain
+MIN_EVIDENCE = 1.0           # IDF weight of the question's words found in the closest phrasing
 CLEAR_MARGIN = 0.08          # best - second under this: offer the runner-ups as suggestions
 TYPO_CUTOFF = 85             # rapidfuzz ratio for correcting an unknown word to a known one
 TYPO_MIN_LENGTH = 5
@@ -127,7 +127,7 @@ class Matcher:
         n = max(len(docs), 1)
         df = Counter(t for counts in docs.values() for t in counts)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
-        self.unknown_weight = math.log(1 + n)
+        self.unknown_weight = math.log(1 + n)  # a word no phrasing has weighs like the rarest
         self.entry_vecs = {e: _unit(c, self.idf) for e, c in docs.items()}
         self.entry_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for entry_id, vec in self.entry_vecs.items():
@@ -256,7 +256,7 @@ class Matcher:
 
     def analyse(self, text: str) -> tuple[list[str], list[Mention], list[str]]:
         """Folded words, platform mentions and the stems used for matching."""
-        raw = words(text)
+        raw = [w for w in words(text) if not w.isdigit() or w in self._vocab_words]
         mentions = self.finder.find(raw)
         corrected = [w if w in STOPWORDS else self._correct(w) for w in raw]
         tokens = self._stems(corrected, mentions)

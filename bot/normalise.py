@@ -12,6 +12,9 @@ from functools import lru_cache
 
 _ELISION = re.compile(r"\b(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’`´]", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+_EN_NOT = re.compile(r"\b(ca|wo|do|does|did|is|are|was|were|have|has|had|could|should|would)n['’]t\b")
+_EN_SUFFIX = re.compile(r"['’](s|re|ve|ll|m|d)\b")
+_EN_IRREGULAR = {"ca": "can", "wo": "will"}
 _MARKUP = re.compile(r"<\s*/?\s*[a-z][^<>]{0,80}>|<!?[a-z]+>|&[a-z]+;", re.IGNORECASE)
 
 # SMS spellings and common contractions, mapped to the word they stand for.
@@ -49,6 +52,7 @@ _MIN_STEM = 4
 STEM_EXCEPTIONS: dict[str, str] = {
     "engagement": "engagement", "engagements": "engagement",
     "reglement": "reglement", "reglements": "reglement",
+    "reference": "reference", "references": "reference",  # my products, not "référencement"
 }
 
 
@@ -57,7 +61,8 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.replace("œ", "oe").replace("æ", "ae")
-    return _ELISION.sub(" ", text)
+    text = _EN_NOT.sub(lambda m: f"{_EN_IRREGULAR.get(m[1], m[1])} not", text)
+    return _EN_SUFFIX.sub("", _ELISION.sub(" ", text))
 
 
 @lru_cache(maxsize=65536)
