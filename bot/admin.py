@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.knowledge import Problem
+from bot.loader import digest_of
 from bot.model import Block, Lang, Reply
 from bot.phrases import say
 
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
 
 STATS_DAYS = 7
 TOP_UNANSWERED = 10
+MAX_PROBLEMS = 20  # knowledge problems listed in one chat message
 
 
 def admin_reply(bot: Charterbot, command: str, lang: Lang) -> Reply:
@@ -20,7 +23,7 @@ def admin_reply(bot: Charterbot, command: str, lang: Lang) -> Reply:
     if command == "reload":
         problems = bot.library.refresh(force=True)
         if problems:
-            items = tuple(str(p) for p in problems[:20])
+            items = tuple(str(p) for p in problems[:MAX_PROBLEMS])
             return Reply("command", lang, (Block("paragraph", say("reload_failed", lang)),
                                            Block("list", items=items)))
         count = len(bot.library.knowledge.entries)
@@ -47,7 +50,24 @@ def stats_blocks(bot: Charterbot, lang: Lang) -> list[Block]:
     head = {"fr": f"{STATS_DAYS} derniers jours : {total} questions, {share} % avec une réponse.",
             "en": f"Last {STATS_DAYS} days: {total} questions, {share}% answered."}[lang]
     items = tuple(f"{r['entry']}: {r['n']}" for r in top)
-    return [Block("paragraph", head)] + ([Block("list", items=items)] if items else [])
+    blocks = [Block("paragraph", head)] + ([Block("list", items=items)] if items else [])
+    refused = _pending_problems(bot)
+    if refused:  # a broken edit is waiting: staff should know the bot still serves the old one
+        blocks += [Block("note", say("reload_failed", lang)),
+                   Block("list", items=tuple(str(p) for p in refused[:MAX_PROBLEMS]))]
+    return blocks
+
+
+def _pending_problems(bot: Charterbot) -> list[Problem]:
+    """The problems of a refused edit, while the files on disk still differ from what is served."""
+    library = bot.library
+    if not library.last_problems:
+        return []
+    try:
+        changed = digest_of(library.folder) != library.knowledge.digest
+    except OSError:
+        changed = True
+    return library.last_problems if changed else []
 
 
 def unanswered_blocks(bot: Charterbot, lang: Lang) -> list[Block]:

@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     check = ksub.add_parser("check", help="validate the files; file:line for every problem")
     check.add_argument("--dir", type=Path, help="knowledge folder (default: the bot's)")
     check.add_argument("--max-age", type=int, default=None, metavar="DAYS",
-                       help="warn about entries reviewed more than DAYS ago (default 365)")
+                       help="warn about entries reviewed more than DAYS ago (default: "
+                            "$CHARTERBOT_REVIEW_MAX_DAYS, else 365)")
     check.set_defaults(func=_knowledge_check)
     build = ksub.add_parser("build", help="compile the knowledge into its SQLite index")
     build.add_argument("--dir", type=Path, help="knowledge folder (default: the bot's)")

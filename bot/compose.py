@@ -6,9 +6,18 @@ from bot.knowledge import Entry, Knowledge, Platform
 from bot.model import Block, Lang, PlatformStatus, Reply, Source, Suggestion
 from bot.phrases import long_date, say
 
-# Entries whose reply lists the signatories from platforms.yaml when no platform is named.
-LISTS_SIGNATORIES = ("platform-status", "charter-signatories")
+# "Did X sign?" names a platform, "who signed?" does not; both reply with the platforms' data.
+PLATFORM_ENTRY, LIST_ENTRY = "platform-status", "charter-signatories"
+LISTS_SIGNATORIES = (PLATFORM_ENTRY, LIST_ENTRY)
 MAX_SOURCES = 5
+
+
+def fit_platform_entry(knowledge: Knowledge, entry: Entry, named: bool) -> Entry:
+    """Swap 'who signed?' and 'did X sign?' according to whether the question names a platform."""
+    wanted = PLATFORM_ENTRY if named else LIST_ENTRY
+    if entry.id in LISTS_SIGNATORIES and entry.id != wanted:
+        return knowledge.entry(wanted) or entry
+    return entry
 
 
 def text_blocks(text: str) -> list[Block]:

@@ -76,8 +76,11 @@ class Library:
         except OSError as exc:
             log.error("cannot read the knowledge folder %s: %s", self.folder, exc)
             return [Problem(str(self.folder), 0, str(exc))]
-        if digest == self.knowledge.digest or (digest == self._rejected_digest and not force):
-            return self.last_problems if digest == self._rejected_digest else []
+        if digest == self.knowledge.digest:
+            self.last_problems = []  # a broken edit was undone: nothing is pending any more
+            return []
+        if digest == self._rejected_digest and not force:
+            return self.last_problems
         try:
             knowledge, _ = compile_knowledge(self.folder, self.index_path)
         except KnowledgeError as exc:

@@ -59,6 +59,13 @@ class Seq(list[Any]):
     line: int
 
 
+def _stripped(text: Text) -> Text:
+    """The text without surrounding blanks, still knowing its line."""
+    out = Text(text.strip())
+    out.line = text.line
+    return out
+
+
 def line_of(value: object, default: int = 0) -> int:
     """The 1-based line a value came from, or `default` when it carries none."""
     return getattr(value, "line", default)
@@ -188,10 +195,10 @@ class Validator:
         if not isinstance(value, Seq):
             self.error(value, f"'{key}' must be a list")
             return ()
-        out = []
+        out: list[str] = []
         for item in value:
             if isinstance(item, Text) and item.strip():
-                out.append(str(item).strip())
+                out.append(_stripped(item))
             else:
                 self.error(item, f"each item of '{key}' must be a text"
                            + (' (put it in double quotes if it contains ": ")'
@@ -298,8 +305,8 @@ def check_sources(check: Validator, record: Map, known: dict[str, SourceDoc],
         check.error(record, "missing 'sources' (at least one known id or https:// link)")
     for source in cited:
         if source not in known and not URL_PATTERN.match(source):
-            check.error(record.get("sources"), f"source '{source}' is neither a web address nor "
-                        "an id from sources.yaml")
+            check.error(source, f"source '{source}' is neither a web address nor "
+                        "an id from sources.yaml", line_of(record.get("sources")))
     return cited
 
 

@@ -7,12 +7,14 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date
 
-from rapidfuzz import fuzz, utils
+from rapidfuzz import fuzz
 
+from bot.normalise import normalise
 from bot.settings import Settings
 from bot.state import State
 
-# Two logged questions this similar (token_set_ratio on normalised text) count as one group.
+# Two logged questions this similar (token_set_ratio on normalised text: case, accents and SMS
+# spellings folded, so "météo ?" and "meteo" are one question) count as one group.
 GROUP_SIMILARITY = 70
 
 
@@ -28,20 +30,25 @@ class Group:
 
 
 def group_unanswered(state: State, since: str) -> list[Group]:
-    """Fallbacks and weak answers since `since`, grouped, most frequent first."""
+    """Fallbacks and weak answers since `since`, grouped, most frequent first.
+
+    A group's `closest` is the best-scoring entry the matcher found for any of its questions.
+    """
     rows = state.query("select text, lang, platform, candidate, candidate_score from questions "
                        "where text is not null and at >= ? order by at", [since])
     groups: list[Group] = []
     for row in rows:
         text = row["text"]
         for group in groups:
-            if fuzz.token_set_ratio(text, group.example, processor=utils.default_process) \
-                    >= GROUP_SIMILARITY:
+            if fuzz.token_set_ratio(text, group.example, processor=normalise) >= GROUP_SIMILARITY:
                 break
         else:
-            group = Group(text, 0, row["candidate"], row["candidate_score"] or 0.0, row["lang"])
+            group = Group(text, 0, None, 0.0, row["lang"])
             groups.append(group)
         group.count += 1
+        score = row["candidate_score"] or 0.0
+        if row["candidate"] and (group.closest is None or score > group.score):
+            group.closest, group.score = row["candidate"], score
         group.questions.append(text)
         if row["platform"]:
             group.platforms.add(row["platform"])

@@ -12,7 +12,7 @@ from collections import defaultdict, deque
 from typing import Any
 
 from bot import compose
-from bot.knowledge import Entry, Knowledge
+from bot.knowledge import Entry
 from bot.lang import detect_language
 from bot.library import INDEX_FILE, Library
 from bot.matcher import (
@@ -39,11 +39,10 @@ RATE_LIMIT_TRACKED = 10_000    # sellers remembered before idle ones are forgott
 PURGE_EVERY_SECONDS = 3600.0
 LOCAL_CHANNELS = ("console", "cli")  # a person at this machine is not rate limited
 ADMIN_COMMANDS = ("stats", "unanswered", "reload")
-START_TOPICS = {"signataires": "charter-signatories", "signatories": "charter-signatories",
+START_TOPICS = {"signataires": compose.LIST_ENTRY, "signatories": compose.LIST_ENTRY,
                 "recours": "escalation-overview", "escalate": "escalation-overview",
                 "escalation": "escalation-overview", "aide": "help", "help": "help"}
-PLATFORM_ENTRY, LIST_ENTRY = "platform-status", "charter-signatories"
-OVERVIEW_TOPICS = ("charter-what", "charter-signatories", "escalation-overview", "problem-delisting",
+OVERVIEW_TOPICS = ("charter-what", compose.LIST_ENTRY, "escalation-overview", "problem-delisting",
                    "problem-suspension", "problem-fees")
 
 
@@ -101,7 +100,7 @@ class Charterbot:
                 return compose.answer_reply(knowledge, entry, platforms, lang, 1.0, [])
         if best and (match.exact or (best.score >= ANSWER_THRESHOLD and match.coverage >= MIN_COVERAGE
                                      and match.evidence >= MIN_EVIDENCE)):
-            entry = best.entry if match.exact else _with_or_without_platform(
+            entry = best.entry if match.exact else compose.fit_platform_entry(
                 knowledge, best.entry, bool(platforms))
             close = [c.entry for c in match.others
                      if best.score - c.score < CLEAR_MARGIN and c.entry.id != entry.id]
@@ -125,7 +124,7 @@ class Charterbot:
             self.state.forget(seller)
             return compose.notice("forgotten", lang, kind="command")
         if command == "signatories":
-            return self._entry_reply("charter-signatories", lang)
+            return self._entry_reply(compose.LIST_ENTRY, lang)
         if command == "escalate":
             return self._entry_reply("escalation-overview", lang)
         if command == "start" and args in START_TOPICS and START_TOPICS[args] != "help":
@@ -221,14 +220,6 @@ class Charterbot:
             "candidate_score": round(match.best.score, 3) if match.best and weak else None,
         }
         self.state.log_question(row)
-
-
-def _with_or_without_platform(knowledge: Knowledge, entry: Entry, named: bool) -> Entry:
-    """'Who signed?' names no platform; 'did X sign?' does: pick the entry that fits."""
-    wanted = PLATFORM_ENTRY if named else LIST_ENTRY
-    if entry.id in (PLATFORM_ENTRY, LIST_ENTRY) and entry.id != wanted:
-        return knowledge.entry(wanted) or entry
-    return entry
 
 
 def _prepend(reply: Reply, block: Block) -> Reply:

@@ -114,3 +114,12 @@ def test_the_index_is_rebuilt_when_a_file_changes(knowledge_copy: Path, tmp_path
     again, _ = compile_knowledge(knowledge_copy, index)  # unchanged files: read from the index
     assert again.entry("extra-entry") == second.entry("extra-entry")
     assert [p.name for p in index.parent.iterdir()] == [INDEX_FILE]  # no temporary left over
+
+
+def test_a_bad_source_is_reported_on_its_own_line(knowledge_copy: Path) -> None:
+    path = write_entry(knowledge_copy)
+    path.write_text(path.read_text().replace("  sources: [p2b]\n",
+                                             "  sources:\n    - p2b\n    - not-a-source\n"))
+    found = problems_of(knowledge_copy)
+    assert any(p.startswith("knowledge/entries/extra.yaml:6:") and "not-a-source" in p
+               for p in found), found
