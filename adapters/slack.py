@@ -1,0 +1,402 @@
+"""Slack adapter: translates Slack events to core `Message`s and core `Reply`s to Block Kit.
+
+`charterbot run slack` connects with Socket Mode (SLACK_APP_TOKEN, SLACK_BOT_TOKEN);
+`charterbot run slack --http` serves the Events API, interactivity and slash commands on
+`0.0.0.0:$PORT/slack/events` (SLACK_SIGNING_SECRET, and SLACK_BOT_TOKEN or, for many workspaces,
+SLACK_CLIENT_ID + SLACK_CLIENT_SECRET). Everything is built inside `main`, nothing at import.
+
+Listeners, in the order bolt tries them: `app_mention` (answer in the mention's thread), `message`
+(direct messages only), `app_home_opened`, the `/charte` command, the suggestion buttons and the
+👍 / 👎 buttons. A global middleware first drops deliveries already seen (durably, through the
+core), so a retried event is never answered twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.error import URLError
+
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.error import BoltError
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
+
+from adapters import slack_http
+from adapters import slack_render as render
+from bot.knowledge import KnowledgeError
+from bot.model import Lang, Message, Reply
+from bot.service import Charterbot
+from bot.settings import ConfigError, Settings, require
+
+log = logging.getLogger("charterbot.slack")
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_PORT = 3000
+HTTP_HOST = "0.0.0.0"
+SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history", "im:read", "im:write",
+          "users:read")
+SLASH_COMMAND = "/charte"
+INSTALL_DB = "slack.sqlite"
+OAUTH_STATE_SECONDS = 600
+WEB_API_TIMEOUT = 10               # seconds per Web API call
+MAX_RETRIES = 2                    # per Web API call, for 429, and for errors safe to repeat
+LISTENER_THREADS = 8
+POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral"})
+ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
+
+
+# -- settings -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SlackSettings:
+    """What the Slack adapter reads from the environment (the core reads CHARTERBOT_*)."""
+
+    signing_secret: str = ""
+    bot_token: str | None = None
+    app_token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    api_url: str = DEFAULT_API_URL
+    port: int = DEFAULT_PORT
+
+    @property
+    def multi_workspace(self) -> bool:
+        """OAuth installs (many workspaces) rather than one bot token."""
+        return bool(self.client_id and self.client_secret)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], http: bool) -> SlackSettings:
+        """The settings for one mode; raises ConfigError naming every missing variable."""
+        oauth = bool(env.get("SLACK_CLIENT_ID") or env.get("SLACK_CLIENT_SECRET"))
+        if http:
+            names = ["SLACK_SIGNING_SECRET"] + (
+                ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET"] if oauth else ["SLACK_BOT_TOKEN"])
+        elif oauth:
+            raise ConfigError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are for the HTTP mode "
+                              "(charterbot run slack --http): unset them to use Socket Mode")
+        else:
+            names = ["SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"]
+        values = require(dict(env), *names)
+        _check_prefix(values, "SLACK_APP_TOKEN", "xapp-")
+        _check_prefix(values, "SLACK_BOT_TOKEN", "xoxb-")
+        return cls(signing_secret=values.get("SLACK_SIGNING_SECRET", ""),
+                   bot_token=values.get("SLACK_BOT_TOKEN"),
+                   app_token=values.get("SLACK_APP_TOKEN"),
+                   client_id=values.get("SLACK_CLIENT_ID"),
+                   client_secret=values.get("SLACK_CLIENT_SECRET"),
+                   api_url=_api_url(env.get("SLACK_API_URL") or DEFAULT_API_URL),
+                   port=_port(env.get("PORT") or str(DEFAULT_PORT)))
+
+
+def _check_prefix(values: dict[str, str], name: str, prefix: str) -> None:
+    if name in values and not values[name].startswith(prefix):
+        raise ConfigError(f"{name} must start with '{prefix}' (check it is not another token)")
+
+
+def _api_url(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError(f"PORT must be a TCP port number, not '{value}'")
+    return int(value)
+
+
+# -- Web API client -------------------------------------------------------------------------------
+class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
+    """Retries Slack 500/503 answers, except for posts: a failed post may have been posted."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        method = request.url.split("?")[0].rsplit("/", 1)[-1]
+        return method not in POSTING_METHODS and super()._can_retry(
+            state=state, request=request, response=response, error=error)
+
+
+def web_client(settings: SlackSettings) -> WebClient:
+    """A WebClient on SLACK_API_URL that retries 429s and errors that cannot duplicate a post.
+
+    Only `URLError` is retried among connection errors: urllib raises it when the request could
+    not be sent; a connection lost while reading the answer may mean Slack did post the message.
+    """
+    handlers: list[RetryHandler] = [
+        RateLimitErrorRetryHandler(max_retry_count=MAX_RETRIES),
+        ConnectionErrorRetryHandler(max_retry_count=MAX_RETRIES, error_types=[URLError]),
+        SafeServerErrorRetryHandler(max_retry_count=MAX_RETRIES),
+    ]
+    return WebClient(token=settings.bot_token, base_url=settings.api_url,
+                     timeout=WEB_API_TIMEOUT, retry_handlers=handlers)
+
+
+# -- from Slack to the core -----------------------------------------------------------------------
+def delivery_key(body: Mapping[str, Any]) -> str | None:
+    """The durable de-duplication key of a delivery: event_id, or the trigger_id of a click."""
+    if body.get("event_id"):
+        return f"slack:event:{body['event_id']}"
+    if body.get("trigger_id"):
+        kind = "command" if body.get("command") else "action"
+        return f"slack:{kind}:{body['trigger_id']}"
+    return None
+
+
+def _core(context: BoltContext) -> Charterbot:
+    core: Charterbot = context["charterbot"]
+    return core
+
+
+def _user(context: BoltContext, user_id: str) -> str:
+    """The core's user id: `slack:<team or enterprise>:<user>`."""
+    return f"slack:{context.team_id or context.enterprise_id or '-'}:{user_id}"
+
+
+def _from_bot(event: Mapping[str, Any]) -> bool:
+    return bool(event.get("bot_id") or event.get("bot_profile")
+                or event.get("subtype") == "bot_message")
+
+
+def _message(context: BoltContext, event: Mapping[str, Any]) -> Message:
+    attachment = "file" if event.get("files") or event.get("subtype") == "file_share" else None
+    return Message(text=render.plain_from_slack(event.get("text") or ""),
+                   user=_user(context, event.get("user", "")), channel="slack",
+                   attachment=attachment)
+
+
+def locale_lang(client: WebClient, user_id: str) -> Lang:
+    """The member's Slack locale as fr/en; French when unknown (the core's default too)."""
+    try:
+        found = client.users_info(user=user_id, include_locale=True)
+    except SlackClientError as error:
+        log.warning("users.info failed, App Home in French: %s", error)
+        return "fr"
+    user = found.get("user") or {}
+    return "en" if str(user.get("locale", "")).lower().startswith("en") else "fr"
+
+
+# -- from the core to Slack -----------------------------------------------------------------------
+def _post(client: WebClient, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
+                            unfurl_media=False, **render.message(reply))
+
+
+def _thread_of(body: Mapping[str, Any]) -> str | None:
+    container = body.get("container") or {}
+    return container.get("thread_ts") or (body.get("message") or {}).get("thread_ts")
+
+
+# -- listeners ------------------------------------------------------------------------------------
+def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """A mention in a channel: the answer goes in the mention's thread."""
+    if _from_bot(event):
+        return
+    reply = _core(context).handle(_message(context, event))
+    _post(client, event["channel"], reply, thread_ts=event.get("thread_ts") or event["ts"])
+
+
+def on_message(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """A direct message: the answer goes in the conversation (in its thread if it had one)."""
+    if (event.get("channel_type") != "im" or _from_bot(event) or not event.get("user")
+            or event.get("subtype") not in ANSWERED_SUBTYPES):
+        return
+    reply = _core(context).handle(_message(context, event))
+    _post(client, event["channel"], reply, thread_ts=event.get("thread_ts"))
+
+
+def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """The App Home tab: what the bot knows, in the member's language."""
+    if event.get("tab", "home") != "home":
+        return
+    reply = _core(context).overview(locale_lang(client, event["user"]))
+    client.views_publish(user_id=event["user"], view=render.home_view(reply))
+
+
+def on_charte(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    """`/charte <question>`: the answer for the asker only; `/charte` alone: the help."""
+    text = render.plain_from_slack(command.get("text") or "")
+    message = Message(text=text, user=_user(context, command["user_id"]), channel="slack",
+                      command=None if text else "help")
+    ack(response_type="ephemeral", **render.message(_core(context).handle(message)))
+
+
+def on_suggestion(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                  context: BoltContext, client: WebClient, respond: Respond) -> None:
+    """A suggestion button: the chosen entry's answer, where the button was."""
+    ack()
+    user_id = body["user"]["id"]
+    reply = _core(context).handle(Message(text="", user=_user(context, user_id), channel="slack",
+                                          entry=action["value"]))
+    container = body.get("container") or {}
+    if container.get("type") == "view":        # App Home: answer in the app's DM
+        _post(client, user_id, reply)
+    elif container.get("is_ephemeral"):        # under a /charte answer: stay private
+        respond(response_type="ephemeral", replace_original=False, **render.message(reply))
+    else:
+        _post(client, container.get("channel_id") or body["channel"]["id"], reply,
+              thread_ts=_thread_of(body))
+
+
+def on_feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                context: BoltContext, client: WebClient, respond: Respond) -> None:
+    """👍 / 👎: stored by the core; the thank-you is shown to the clicker only."""
+    ack()
+    user_id = body["user"]["id"]
+    reply = _core(context).feedback(_user(context, user_id), action["value"],
+                                    action["action_id"] == render.FEEDBACK_UP)
+    container = body.get("container") or {}
+    if container.get("is_ephemeral") and body.get("response_url"):
+        respond(response_type="ephemeral", replace_original=False, **render.message(reply))
+    elif container.get("channel_id"):
+        client.chat_postEphemeral(channel=container["channel_id"], user=user_id,
+                                  thread_ts=_thread_of(body), **render.message(reply))
+
+
+def on_error(error: Exception, body: dict[str, Any]) -> None:
+    """One place where listener failures are logged (Slack has already been acknowledged)."""
+    kind = body.get("type") or body.get("command") or "request"
+    if isinstance(error, SlackApiError):     # Slack said no: its error code says it all
+        log.error("slack %s: Web API error %s (%s)", kind, error.response.get("error"),
+                  error.response.api_url)
+    else:
+        log.error("slack %s failed: %s", kind, error, exc_info=error)
+
+
+# -- wiring ---------------------------------------------------------------------------------------
+def core_middleware(core: Charterbot) -> Callable[..., BoltResponse | None]:
+    """Global middleware: hands the core to listeners, and drops deliveries already seen."""
+
+    def charterbot(body: dict[str, Any], context: BoltContext,
+                   next: Callable[[], None]) -> BoltResponse | None:
+        context["charterbot"] = core
+        key = delivery_key(body)
+        if key and not core.first_delivery(key):
+            log.info("already delivered, ignored: %s", key)
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    return charterbot
+
+
+def oauth_settings(settings: SlackSettings, data_dir: Path) -> OAuthSettings | None:
+    """Install and redirect pages, with installations and states in SQLite (slack-sdk stores)."""
+    if not (settings.client_id and settings.client_secret):
+        return None
+    database = str(data_dir / INSTALL_DB)
+    return OAuthSettings(
+        client_id=settings.client_id, client_secret=settings.client_secret, scopes=list(SCOPES),
+        installation_store=SQLite3InstallationStore(database=database,
+                                                    client_id=settings.client_id),
+        state_store=SQLite3OAuthStateStore(database=database,
+                                           expiration_seconds=OAUTH_STATE_SECONDS))
+
+
+class _TokenInClientFilter(logging.Filter):
+    """bolt warns that SLACK_BOT_TOKEN is unused when a client is given: ours carries it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_TOKEN_IN_CLIENT = _TokenInClientFilter()
+
+
+def build_app(core: Charterbot, settings: SlackSettings,
+              executor: ThreadPoolExecutor | None = None) -> App:
+    """The bolt App with charterbot's listeners; checks the bot token with auth.test."""
+    core.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("slack_bolt.App").addFilter(_TOKEN_IN_CLIENT)   # a set: added once
+    app = App(client=web_client(settings), signing_secret=settings.signing_secret,
+              oauth_settings=oauth_settings(settings, core.settings.data_dir),
+              listener_executor=executor)
+    app.use(core_middleware(core))
+    app.event("app_mention")(on_mention)
+    app.event("message")(on_message)
+    app.event("app_home_opened")(on_home_opened)
+    app.command(SLASH_COMMAND)(on_charte)
+    app.action(render.ENTRY_ACTION_PATTERN)(on_suggestion)
+    app.action(render.FEEDBACK_PATTERN)(on_feedback)
+    app.error(on_error)
+    return app
+
+
+def serve_http(app: App, port: int, stop: threading.Event, host: str = HTTP_HOST) -> None:
+    """Serve /slack/events (and /slack/install, /slack/oauth_redirect, /health) until `stop`."""
+    server, thread = slack_http.start_server(app, host, port)
+    log.info("slack: HTTP mode on %s:%d%s", host, port, slack_http.EVENTS_PATH)
+    stop.wait()
+    slack_http.stop_server(server, thread)
+
+
+def serve_socket(app: App, app_token: str, stop: threading.Event) -> None:
+    """Socket Mode until `stop` (slack-sdk reconnects on its own when Slack recycles the link)."""
+    handler = SocketModeHandler(app, app_token=app_token)
+    handler.connect()
+    log.info("slack: Socket Mode connected")
+    stop.wait()
+    handler.close()
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM (platform shutdown) and SIGINT (Ctrl-C) end the run cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _signum, _frame: stop.set())
+
+
+def run(core: Charterbot, settings: SlackSettings, http: bool, stop: threading.Event) -> None:
+    """Build the app and serve in the chosen mode until `stop`, then finish in-flight answers."""
+    executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="slack-listener")
+    try:
+        app = build_app(core, settings, executor)
+        if http:
+            serve_http(app, settings.port, stop)
+        else:
+            serve_socket(app, settings.app_token or "", stop)
+    finally:
+        executor.shutdown(wait=True)
+
+
+def main(http: bool = False, env: Mapping[str, str] | None = None) -> int:
+    """`charterbot run slack [--http]`: 0 after a clean stop, 2 for bad settings, 1 on failure."""
+    env = os.environ if env is None else env
+    try:
+        settings = SlackSettings.from_env(env, http)
+        core = Charterbot(Settings.from_env(dict(env)))
+    except (ConfigError, KnowledgeError) as error:
+        print(f"charterbot: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        level=logging.INFO)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    try:
+        run(core, settings, http, stop)
+    except (SlackApiError, SlackClientError, BoltError, OSError) as error:
+        print(f"charterbot: slack: {error}".splitlines()[0], file=sys.stderr)
+        return 1
+    finally:
+        core.close()
+    return 0

@@ -1,0 +1,86 @@
+"""A small threaded WSGI server for the Slack HTTP mode, that stops cleanly on request.
+
+slack-bolt's own WSGI adapter does the Slack part (Events API, interactivity, slash commands, and
+the OAuth install and redirect pages); this module adds a `/health` route, refuses oversized
+bodies, and runs the whole on the standard library's `wsgiref` with one thread per request, so a
+slow Web API call never holds up the 3-second acknowledgement of the next event.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger("charterbot.slack")
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/health"
+MAX_BODY_BYTES = 1_000_000        # Slack payloads are a few kB; refuse anything absurd
+REQUEST_TIMEOUT = 10.0            # seconds a client may take to send its request
+STOP_TIMEOUT = 5.0                # seconds to wait for the serving thread on shutdown
+POLL_SECONDS = 0.1                # how often the serving loop checks for shutdown
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """wsgiref's server, one thread per request; closing it waits for requests in flight."""
+
+    daemon_threads = False
+    block_on_close = True
+    allow_reuse_address = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    """wsgiref's handler, logging through `logging` instead of stderr, with a read timeout."""
+
+    timeout = REQUEST_TIMEOUT
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+
+def _plain(start_response: StartResponse, status: str, body: bytes) -> Iterable[bytes]:
+    start_response(status, [("content-type", "text/plain; charset=utf-8"),
+                            ("content-length", str(len(body)))])
+    return [body]
+
+
+def wsgi_app(app: App) -> WSGIApplication:
+    """Bolt's WSGI handler for `/slack/*`, plus `GET /health` and a body-size guard."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            return _plain(start_response, "200 OK", b"ok\n")
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            return _plain(start_response, "413 Content Too Large", b"too large\n")
+        return slack(environ, start_response)
+
+    return application
+
+
+def start_server(app: App, host: str, port: int) -> tuple[WSGIServer, threading.Thread]:
+    """Bind `host:port` and serve in a background thread; returns the server and its thread."""
+    server = make_server(host, port, wsgi_app(app), server_class=ThreadingWSGIServer,
+                         handler_class=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,),
+                              name="slack-http", daemon=True)
+    thread.start()
+    return server, thread
+
+
+def stop_server(server: WSGIServer, thread: threading.Thread) -> None:
+    """Stop accepting requests and release the port."""
+    server.shutdown()
+    server.server_close()
+    thread.join(STOP_TIMEOUT)
