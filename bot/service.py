@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict, deque
+from dataclasses import replace
 from typing import Any
 
 from bot import compose
+from bot.admin import admin_reply
 from bot.knowledge import Entry
 from bot.lang import detect_language
 from bot.library import INDEX_FILE, Library
@@ -41,7 +43,7 @@ LOCAL_CHANNELS = ("console", "cli")  # a person at this machine is not rate limi
 ADMIN_COMMANDS = ("stats", "unanswered", "reload")
 START_TOPICS = {"signataires": compose.LIST_ENTRY, "signatories": compose.LIST_ENTRY,
                 "recours": "escalation-overview", "escalate": "escalation-overview",
-                "escalation": "escalation-overview", "aide": "help", "help": "help"}
+                "escalation": "escalation-overview"}  # deep links; anything else opens the overview
 OVERVIEW_TOPICS = ("charter-what", compose.LIST_ENTRY, "escalation-overview", "problem-delisting",
                    "problem-suspension", "problem-fees")
 
@@ -94,12 +96,11 @@ class Charterbot:
         knowledge = self.library.knowledge
         platforms = list({m.platform.name: m.platform for m in match.mentions}.values())
         best = match.best
-        if platforms and set(match.tokens) <= {PLATFORM_TOKEN}:
-            entry = knowledge.entry("platform-status")
+        if platforms and set(match.tokens) <= {PLATFORM_TOKEN}:  # just a name: "manomano ?"
+            entry = knowledge.entry(compose.PLATFORM_ENTRY)
             if entry:
                 return compose.answer_reply(knowledge, entry, platforms, lang, 1.0, [])
-        if best and (match.exact or (best.score >= ANSWER_THRESHOLD and match.coverage >= MIN_COVERAGE
-                                     and match.evidence >= MIN_EVIDENCE)):
+        if best and _confident(match):
             entry = best.entry if match.exact else compose.fit_platform_entry(
                 knowledge, best.entry, bool(platforms))
             close = [c.entry for c in match.others
@@ -115,8 +116,6 @@ class Charterbot:
         if command in ADMIN_COMMANDS:
             if not self.is_admin(message.user):
                 return compose.notice("unknown_command", lang)
-            from bot.admin import admin_reply
-
             return admin_reply(self, command, lang)
         if command == "language":
             return self._set_language(seller, args, lang)
@@ -127,7 +126,7 @@ class Charterbot:
             return self._entry_reply(compose.LIST_ENTRY, lang)
         if command == "escalate":
             return self._entry_reply("escalation-overview", lang)
-        if command == "start" and args in START_TOPICS and START_TOPICS[args] != "help":
+        if command == "start" and args in START_TOPICS:
             return self._entry_reply(START_TOPICS[args], lang)
         return self.overview(lang)
 
@@ -222,7 +221,11 @@ class Charterbot:
         self.state.log_question(row)
 
 
-def _prepend(reply: Reply, block: Block) -> Reply:
-    from dataclasses import replace
+def _confident(match: Match) -> bool:
+    """Typed like a phrasing, or scoring, explained and evidenced well enough to answer."""
+    return match.exact or (match.confidence >= ANSWER_THRESHOLD and match.coverage >= MIN_COVERAGE
+                           and match.evidence >= MIN_EVIDENCE)
 
+
+def _prepend(reply: Reply, block: Block) -> Reply:
     return replace(reply, blocks=(block, *reply.blocks))
