@@ -36,6 +36,7 @@ NEAR_PHRASING_CUTOFF = 88    # rapidfuzz ratio for a short question typed almost
 SHORT_QUESTION_CHARS = 40
 CHAR_WEIGHT = 0.2            # share of the score from character 4-grams (endings, compounds)
 CHAR_COMMON_SHARE = 20       # 4-grams found in more than 1 phrasing in 20 are not indexed
+MIN_NUMBER_DIGITS = 4        # shorter numbers (8 %, 3 weeks) say nothing about the topic; years do
 PHRASING_WEIGHT = 0.6        # share of the score given to the closest phrasing (vs whole entry)
 
 STOPWORDS = frozenset(
@@ -50,7 +51,9 @@ STOPWORDS = frozenset(
     "about into avoir va vais vas allez peux peut pouvez pouvons dois doit devez faut fallait "
     "veux voudrais vraiment exactement aujourd hui maintenant ici la-bas oui non ok bon "
     "if then than also too really exactly today now here yes no many much more most get got "
-    "want would like need make la-dessus comme ceci celui celle ceux dont"
+    "want would like need make la-dessus comme ceci celui celle ceux dont after before one two "
+    "since because while again still even only other others all every each over under up down "
+    "out off ever never always same such both few us"
     .split()
 )
 # Words that carry meaning only when nothing else does ("merci" alone is small talk).
@@ -256,7 +259,7 @@ class Matcher:
 
     def analyse(self, text: str) -> tuple[list[str], list[Mention], list[str]]:
         """Folded words, platform mentions and the stems used for matching."""
-        raw = [w for w in words(text) if not w.isdigit() or w in self._vocab_words]
+        raw = [w for w in words(text) if not w.isdigit() or len(w) >= MIN_NUMBER_DIGITS]
         mentions = self.finder.find(raw)
         corrected = [w if w in STOPWORDS else self._correct(w) for w in raw]
         tokens = self._stems(corrected, mentions)
