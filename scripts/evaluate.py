@@ -40,8 +40,8 @@ def evaluate(core: Charterbot, rows: list[dict], verbose: bool = False) -> dict[
     if verbose:
         for miss in misses:
             print(*miss, sep=" | ")
-    return {"in_scope": ok_in / n_in, "fallback_recall": ok_out / max(n_out, 1),
-            "lang": lang_ok / len(rows), "false_fallback": false_fallback / n_in}
+    return {"in_scope": ok_in / max(n_in, 1), "fallback_recall": ok_out / max(n_out, 1),
+            "lang": lang_ok / len(rows), "false_fallback": false_fallback / max(n_in, 1)}
 
 
 if __name__ == "__main__":

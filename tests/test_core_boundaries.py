@@ -30,8 +30,8 @@ def test_empty_or_wordless_messages_get_a_polite_hint(core: Charterbot, text: st
 
 
 def test_a_huge_message_is_answered_from_its_beginning(core: Charterbot) -> None:
-    reply = core.handle(Message(text="mon compte amazon est suspendu " + "blabla " * 3000,
-                                user="t:1", channel="telegram"))
+    complaint = "Mon compte vendeur Amazon est suspendu depuis hier, sans aucune explication. "
+    reply = core.handle(Message(text=complaint * 300, user="t:1", channel="telegram"))
     assert reply.entry == "problem-suspension"
     assert "très long" in reply.text
 
