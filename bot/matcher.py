@@ -3,9 +3,9 @@
 Questions and phrasings are reduced to stems (see `normalise`), platform names are replaced by one
 placeholder token, unknown words are corrected towards the knowledge vocabulary with rapidfuzz, and
 synonyms become one concept token, and entries are ranked by TF-IDF cosine against both the entry
-as a whole and its closest phrasing, plus character 4-grams for endings the stemmer misses. Scores
-are accumulated from the postings of the question's few tokens, so the cost grows with the matches,
-not with the size of the knowledge.
+as a whole and its closest phrasing; the best few are then re-ranked with rapidfuzz's character
+similarity, for endings the stemmer misses. Scores are accumulated from bounded postings of the
+question's few tokens, so the cost does not grow with the size of the knowledge.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -24,7 +25,7 @@ from bot.platforms import Mention, PlatformFinder
 PLATFORM_TOKEN = "<platform>"
 
 # Named thresholds, pinned by tests/test_answers.py; tuned on tests/data/questions.jsonl only.
-ANSWER_THRESHOLD = 0.36      # at or above: answer with the best entry
+ANSWER_THRESHOLD = 0.40      # at or above: answer with the best entry
 SUGGEST_THRESHOLD = 0.20     # between this and ANSWER_THRESHOLD: "did you mean ..." suggestions
 MIN_COVERAGE = 0.30          # share of the question's weight the entry must explain
 MIN_EVIDENCE = 1.0           # IDF weight of the question's words found in the closest phrasing
@@ -34,8 +35,10 @@ TYPO_MIN_LENGTH = 5
 MAX_SUGGESTIONS = 3
 NEAR_PHRASING_CUTOFF = 88    # rapidfuzz ratio for a short question typed almost like a phrasing
 SHORT_QUESTION_CHARS = 40
-CHAR_WEIGHT = 0.2            # share of the score from character 4-grams (endings, compounds)
-CHAR_COMMON_SHARE = 20       # 4-grams found in more than 1 phrasing in 20 are not indexed
+CHAR_WEIGHT = 0.25           # share of the score from character similarity (endings, compounds)
+CHAR_SCORER = fuzz.ratio     # rapidfuzz scorer for that similarity
+RERANK_CANDIDATES = 8        # entries whose phrasings get the character comparison
+MAX_POSTINGS = 2000          # postings kept per word, heaviest first (bounds cost at any size)
 MIN_NUMBER_DIGITS = 4        # shorter numbers (8 %, 3 weeks) say nothing about the topic; years do
 PHRASING_WEIGHT = 0.6        # share of the score given to the closest phrasing (vs whole entry)
 
@@ -93,12 +96,10 @@ def _content_words(raw: list[str], mentions: list[Mention] | tuple[Mention, ...]
     return [w for i, w in enumerate(raw) if i not in covered and w not in STOPWORDS]
 
 
-def _char_grams(kept: list[str]) -> Counter[str]:
-    grams: Counter[str] = Counter()
-    for word in set(kept):
-        padded = f" {word} "
-        grams.update(padded[i : i + 4] for i in range(len(padded) - 3))
-    return grams
+def _heaviest(postings: dict[str, list[tuple[Any, float]]], keep: int) -> dict[str, list[Any]]:
+    """Each posting list sorted by weight, heaviest first, cut to `keep` postings."""
+    return {token: sorted(items, key=lambda p: p[1], reverse=True)[:keep]
+            for token, items in postings.items()}
 
 
 def _unit(counts: Counter[str], idf: dict[str, float]) -> Vector:
@@ -114,17 +115,39 @@ class Matcher:
         self.knowledge = knowledge
         self._vocab_words: set[str] = set()
         self._concepts, self._longest = self._concept_table(knowledge)
-        phrasing_tokens = self._phrasing_tokens(knowledge)
+        self._exact: dict[str, str] = {}
+        self.phrasing_text: dict[str, list[str]] = defaultdict(list)  # content words, per entry
+        phrasing_tokens = self._read_phrasings(knowledge)
         self.finder = PlatformFinder(knowledge.platforms, self._vocab_words | STOPWORDS)
         self._build_word_index(phrasing_tokens)
-        self._build_char_index(knowledge)
-        self._exact = self._exact_table(knowledge)
         self._vocab_list = sorted(w for w in self._vocab_words if len(w) >= TYPO_MIN_LENGTH)
         self._correct = lru_cache(maxsize=16384)(self._correct_uncached)
 
+    def _read_phrasings(self, knowledge: Knowledge) -> dict[str, list[list[str]]]:
+        """One pass over every phrasing: exact-match table, vocabulary, text for the fuzzy
+        re-ranking, and the stems each phrasing is indexed under."""
+        finder = PlatformFinder(knowledge.platforms, set())
+        out: dict[str, list[list[str]]] = {}
+        for entry in knowledge.entries:
+            lists = []
+            phrasings = (*entry.phrasings.get("fr", ()), *entry.phrasings.get("en", ()))
+            for number, text in enumerate((*phrasings, *entry.title.values())):
+                raw = words(text)
+                mentions = finder.find(raw)
+                content = _content_words(raw, mentions)
+                self._vocab_words.update(content)
+                if number < len(phrasings):
+                    self._exact.setdefault(" ".join(raw), entry.id)
+                    self.phrasing_text[entry.id].append(" ".join(content))
+                lists.append(self._stems(raw, mentions))
+            out[entry.id] = lists
+        return out
+
     def _build_word_index(self, phrasing_tokens: dict[str, list[list[str]]]) -> None:
         """IDF, and postings token -> [(entry, weight)] and token -> [(phrasing, weight)]: a
-        question's score is accumulated from the postings of its few tokens."""
+        question's score is accumulated from the postings of its few tokens. Each list keeps
+        only its heaviest postings, so a word shared by thousands of entries costs no more to
+        look up than a rare one (the entries it leaves out still count through rarer words)."""
         docs = {entry_id: Counter(t for toks in lists for t in toks)
                 for entry_id, lists in phrasing_tokens.items()}
         n = max(len(docs), 1)
@@ -132,13 +155,13 @@ class Matcher:
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self.unknown_weight = math.log(1 + n)  # a word no phrasing has weighs like the rarest
         self.entry_vecs = {e: _unit(c, self.idf) for e, c in docs.items()}
-        self.entry_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        entry_postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for entry_id, vec in self.entry_vecs.items():
             for token, weight in vec.items():
-                self.entry_postings[token].append((entry_id, weight))
+                entry_postings[token].append((entry_id, weight))
         self.phrasing_entry: list[str] = []
         self.phrasing_words: list[frozenset[str]] = []
-        self.phrasing_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        phrasing_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for entry_id, lists in phrasing_tokens.items():
             for toks in filter(None, lists):
                 number = len(self.phrasing_entry)
@@ -146,67 +169,9 @@ class Matcher:
                 self.phrasing_words.append(frozenset(toks))
                 # each word once: repeating it in one phrasing must not make it weigh more
                 for token, weight in _unit(Counter(set(toks)), self.idf).items():
-                    self.phrasing_postings[token].append((number, weight))
-
-    def _phrasing_tokens(self, knowledge: Knowledge) -> dict[str, list[list[str]]]:
-        finder = PlatformFinder(knowledge.platforms, set())
-        out: dict[str, list[list[str]]] = {}
-        for entry in knowledge.entries:
-            lists = []
-            for text in (*entry.phrasings.get("fr", ()), *entry.phrasings.get("en", ()),
-                         *entry.title.values()):
-                raw = words(text)
-                self._vocab_words.update(w for w in raw if w not in STOPWORDS)
-                lists.append(self._stems(raw, finder.find(raw)))
-            out[entry.id] = lists
-        return out
-
-    def _build_char_index(self, knowledge: Knowledge) -> None:
-        """Character 4-grams of each phrasing's words: catches endings the stemmer misses."""
-        finder = PlatformFinder(knowledge.platforms, set())
-        grams_per: list[Counter[str]] = []
-        owner: list[str] = []
-        for entry in knowledge.entries:
-            for text in (*entry.phrasings.get("fr", ()), *entry.phrasings.get("en", ())):
-                raw = words(text)
-                grams = _char_grams(_content_words(raw, finder.find(raw)))
-                if grams:
-                    grams_per.append(grams)
-                    owner.append(entry.id)
-        df = Counter(g for grams in grams_per for g in grams)
-        n = max(len(grams_per), 1)
-        self.char_idf = {g: math.log(1 + n / c) for g, c in df.items()}
-        self.char_owner = owner
-        self.char_postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        common = math.log(1 + CHAR_COMMON_SHARE)  # grams in over 1/CHAR_COMMON_SHARE phrasings
-        for number, grams in enumerate(grams_per):
-            for gram, weight in _unit(grams, self.char_idf).items():
-                if self.char_idf[gram] > common:  # too common to tell entries apart: skip
-                    self.char_postings[gram].append((number, weight))
-
-    def _char_scores(self, content: list[str]) -> dict[str, float]:
-        """Per entry, the character-4-gram cosine of its closest phrasing."""
-        grams = _char_grams(content)
-        query = _unit(grams, {g: self.char_idf.get(g, 0.0) for g in grams})
-        per: dict[int, float] = defaultdict(float)
-        for gram, q_weight in query.items():
-            for number, weight in self.char_postings.get(gram, ()):
-                per[number] += q_weight * weight
-        best: dict[str, float] = defaultdict(float)
-        for number, score in per.items():
-            entry_id = self.char_owner[number]
-            best[entry_id] = max(best[entry_id], score)
-        return best
-
-    @staticmethod
-    def _exact_table(knowledge: Knowledge) -> dict[str, str]:
-        """Every phrasing, normalised, to its entry: a question typed like one is that entry."""
-        table: dict[str, str] = {}
-        for entry in knowledge.entries:
-            for lang in ("fr", "en"):
-                for text in entry.phrasings.get(lang, ()):
-                    table.setdefault(" ".join(words(text)), entry.id)
-        return table
+                    phrasing_postings[token].append((number, weight))
+        self.entry_postings = _heaviest(entry_postings, MAX_POSTINGS)
+        self.phrasing_postings = _heaviest(phrasing_postings, MAX_POSTINGS)
 
     def _near_phrasing(self, raw: list[str], content: bool) -> Candidate | None:
         """An entry whose phrasing is exactly the question, or almost when it has no content
@@ -281,8 +246,7 @@ class Matcher:
             return Match(None, (), tuple(mentions), 0.0, ())
         tokens = list(dict.fromkeys(tokens))  # repeating a word does not make it matter more
         query = _unit(Counter(tokens), self._query_idf(tokens))
-        chars = self._char_scores(_content_words(raw, mentions)) if CHAR_WEIGHT else {}
-        ranked = self._rank(query, chars)
+        ranked = self._rerank(self._rank(query), " ".join(_content_words(raw, mentions)))
         if not ranked:
             return Match(None, (), tuple(mentions), 0.0, tuple(tokens))
         coverage = self._coverage(tokens, ranked[0].entry.id)
@@ -292,7 +256,7 @@ class Matcher:
     def _query_idf(self, tokens: list[str]) -> dict[str, float]:
         return {t: self.idf.get(t, self.unknown_weight) for t in tokens}
 
-    def _rank(self, query: Vector, chars: dict[str, float]) -> list[Candidate]:
+    def _rank(self, query: Vector) -> list[Candidate]:
         """Entries sharing a token with the query, best first (sparse dot products)."""
         whole: dict[str, float] = defaultdict(float)
         closest: dict[str, float] = defaultdict(float)
@@ -312,9 +276,25 @@ class Matcher:
             entry = self.knowledge.entry(entry_id)
             if entry is not None:
                 total = PHRASING_WEIGHT * closest[entry_id] + (1 - PHRASING_WEIGHT) * score
-                total = (1 - CHAR_WEIGHT) * total + CHAR_WEIGHT * chars.get(entry_id, 0.0)
                 scored.append(Candidate(entry, total, nearest.get(entry_id, -1)))
         return sorted(scored, key=lambda c: c.score, reverse=True)
+
+    def _rerank(self, ranked: list[Candidate], text: str) -> list[Candidate]:
+        """Blend in rapidfuzz's character similarity to each of the best few entries' closest
+        phrasing: it catches endings and compounds the stemmer misses, at a cost that does not
+        grow with the knowledge."""
+        if not CHAR_WEIGHT or not text:
+            return ranked
+        head = []
+        for candidate in ranked[:RERANK_CANDIDATES]:
+            found = process.extractOne(text, self.phrasing_text[candidate.entry.id],
+                                       scorer=CHAR_SCORER, processor=None)
+            similarity = found[1] / 100 if found else 0.0
+            score = (1 - CHAR_WEIGHT) * candidate.score + CHAR_WEIGHT * similarity
+            head.append(Candidate(candidate.entry, score, candidate.phrasing))
+        rest = [Candidate(c.entry, (1 - CHAR_WEIGHT) * c.score, c.phrasing)
+                for c in ranked[RERANK_CANDIDATES:]]
+        return sorted(head, key=lambda c: c.score, reverse=True) + rest
 
     def _evidence(self, tokens: list[str], phrasing: int) -> float:
         """Weight of the question's words found in the closest phrasing (platform names aside):
