@@ -10,6 +10,7 @@ question's few tokens, so the cost does not grow with the size of the knowledge.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ NEAR_PHRASING_CUTOFF = 88    # rapidfuzz ratio for a short question typed almost
 SHORT_QUESTION_CHARS = 40
 CHAR_WEIGHT = 0.25           # share of the score from character similarity (endings, compounds)
 CHAR_SCORER = fuzz.ratio     # rapidfuzz scorer for that similarity
-RERANK_CANDIDATES = 8        # entries whose phrasings get the character comparison
+RERANK_CANDIDATES = 8        # best entries kept, whose phrasings get the character comparison
 MAX_POSTINGS = 2000          # postings kept per word, heaviest first (bounds cost at any size)
 MIN_NUMBER_DIGITS = 4        # shorter numbers (8 %, 3 weeks) say nothing about the topic; years do
 PHRASING_WEIGHT = 0.6        # share of the score given to the closest phrasing (vs whole entry)
@@ -116,6 +117,7 @@ class Matcher:
         self._vocab_words: set[str] = set()
         self._concepts, self._longest = self._concept_table(knowledge)
         self._exact: dict[str, str] = {}
+        self._contentless: dict[str, str] = {}  # phrasings made only of small words
         self.phrasing_text: dict[str, list[str]] = defaultdict(list)  # content words, per entry
         phrasing_tokens = self._read_phrasings(knowledge)
         self.finder = PlatformFinder(knowledge.platforms, self._vocab_words | STOPWORDS)
@@ -133,11 +135,13 @@ class Matcher:
             phrasings = (*entry.phrasings.get("fr", ()), *entry.phrasings.get("en", ()))
             for number, text in enumerate((*phrasings, *entry.title.values())):
                 raw = words(text)
-                mentions = finder.find(raw)
+                mentions = finder.find(raw, fuzzy=False)
                 content = _content_words(raw, mentions)
                 self._vocab_words.update(content)
                 if number < len(phrasings):
                     self._exact.setdefault(" ".join(raw), entry.id)
+                    if not content and not mentions:
+                        self._contentless.setdefault(" ".join(raw), entry.id)
                     self.phrasing_text[entry.id].append(" ".join(content))
                 lists.append(self._stems(raw, mentions))
             out[entry.id] = lists
@@ -179,9 +183,9 @@ class Matcher:
         text = " ".join(raw)
         entry_id = self._exact.get(text)
         if entry_id is None and not content and len(text) <= SHORT_QUESTION_CHARS:
-            found = process.extractOne(text, self._exact.keys(), scorer=fuzz.ratio,
+            found = process.extractOne(text, self._contentless.keys(), scorer=fuzz.ratio,
                                        processor=None, score_cutoff=NEAR_PHRASING_CUTOFF)
-            entry_id = self._exact[found[0]] if found else None
+            entry_id = self._contentless[found[0]] if found else None
         entry = self.knowledge.entry(entry_id) if entry_id else None
         return Candidate(entry, 1.0) if entry else None
 
@@ -257,7 +261,7 @@ class Matcher:
         return {t: self.idf.get(t, self.unknown_weight) for t in tokens}
 
     def _rank(self, query: Vector) -> list[Candidate]:
-        """Entries sharing a token with the query, best first (sparse dot products)."""
+        """The best few entries sharing a token with the query, best first (sparse dots)."""
         whole: dict[str, float] = defaultdict(float)
         closest: dict[str, float] = defaultdict(float)
         per_phrasing: dict[int, float] = defaultdict(float)
@@ -271,13 +275,11 @@ class Matcher:
             entry_id = self.phrasing_entry[number]
             if score > closest[entry_id]:
                 closest[entry_id], nearest[entry_id] = score, number
-        scored = []
-        for entry_id, score in whole.items():
-            entry = self.knowledge.entry(entry_id)
-            if entry is not None:
-                total = PHRASING_WEIGHT * closest[entry_id] + (1 - PHRASING_WEIGHT) * score
-                scored.append(Candidate(entry, total, nearest.get(entry_id, -1)))
-        return sorted(scored, key=lambda c: c.score, reverse=True)
+        totals = {entry_id: PHRASING_WEIGHT * closest[entry_id] + (1 - PHRASING_WEIGHT) * score
+                  for entry_id, score in whole.items()}
+        best = heapq.nlargest(RERANK_CANDIDATES, totals.items(), key=lambda item: item[1])
+        return [Candidate(entry, total, nearest.get(entry_id, -1)) for entry_id, total in best
+                if (entry := self.knowledge.entry(entry_id)) is not None]
 
     def _rerank(self, ranked: list[Candidate], text: str) -> list[Candidate]:
         """Blend in rapidfuzz's character similarity to each of the best few entries' closest
@@ -286,15 +288,13 @@ class Matcher:
         if not CHAR_WEIGHT or not text:
             return ranked
         head = []
-        for candidate in ranked[:RERANK_CANDIDATES]:
+        for candidate in ranked:
             found = process.extractOne(text, self.phrasing_text[candidate.entry.id],
                                        scorer=CHAR_SCORER, processor=None)
             similarity = found[1] / 100 if found else 0.0
             score = (1 - CHAR_WEIGHT) * candidate.score + CHAR_WEIGHT * similarity
             head.append(Candidate(candidate.entry, score, candidate.phrasing))
-        rest = [Candidate(c.entry, (1 - CHAR_WEIGHT) * c.score, c.phrasing)
-                for c in ranked[RERANK_CANDIDATES:]]
-        return sorted(head, key=lambda c: c.score, reverse=True) + rest
+        return sorted(head, key=lambda c: c.score, reverse=True)
 
     def _evidence(self, tokens: list[str], phrasing: int) -> float:
         """Weight of the question's words found in the closest phrasing (platform names aside):

@@ -39,12 +39,13 @@ class PlatformFinder:
         self._fuzzy_keys = [k for k in self._by_key if len(k) >= PLATFORM_FUZZY_MIN_LENGTH]
         self._common = common_words
 
-    def find(self, tokens: list[str]) -> list[Mention]:
-        """Mentions in order of appearance, longest alias first, without overlaps."""
+    def find(self, tokens: list[str], fuzzy: bool = True) -> list[Mention]:
+        """Mentions in order of appearance, longest alias first, without overlaps; `fuzzy`
+        also accepts misspelt names (questions), not needed for the knowledge's own text."""
         mentions: list[Mention] = []
         i = 0
         while i < len(tokens):
-            mention = self._exact_at(tokens, i) or self._fuzzy_at(tokens, i)
+            mention = self._exact_at(tokens, i) or (self._fuzzy_at(tokens, i) if fuzzy else None)
             if mention:
                 mentions.append(mention)
                 i = mention.end
