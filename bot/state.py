@@ -20,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 DELIVERY_MEMORY_DAYS = 7
+LANGUAGE_CACHE_SIZE = 100_000
 SECRET_FILE = "secret.key"
 
 
@@ -51,6 +52,7 @@ class State:
         self._conn.execute("PRAGMA busy_timeout=5000")
         self.db = sqlite_utils.Database(self._conn)
         self._lock = threading.Lock()
+        self._languages: dict[str, str | None] = {}
         self._secret = secret
         self.retention_days = retention_days
         self._create()
@@ -74,14 +76,21 @@ class State:
         return hmac.new(self._secret, user.encode(), hashlib.sha256).hexdigest()[:32]
 
     def language(self, seller: str) -> str | None:
+        """The seller's chosen language (remembered in memory: asked for every message)."""
         with self._lock:
-            rows = list(self.db.query("select lang from users where seller = ?", [seller]))
-        return rows[0]["lang"] if rows else None
+            if seller not in self._languages:
+                if len(self._languages) > LANGUAGE_CACHE_SIZE:
+                    self._languages.clear()
+                row = self._conn.execute("select lang from users where seller = ?",
+                                         (seller,)).fetchone()
+                self._languages[seller] = row[0] if row else None
+            return self._languages[seller]
 
     def set_language(self, seller: str, lang: str) -> None:
         with self._lock:
             self.db.table("users").upsert({"seller": seller, "lang": lang, "updated": now_iso()},
-                                    pk="seller")
+                                          pk="seller")
+            self._languages[seller] = lang
 
     def log_question(self, row: dict[str, Any]) -> None:
         """One asked question (plain SQL: this runs for every message)."""
@@ -109,6 +118,7 @@ class State:
         with self._lock, self._conn:
             for table in ("users", "questions", "feedback"):
                 self._conn.execute(f"delete from {table} where seller = ?", (seller,))
+            self._languages.pop(seller, None)
 
     def purge(self) -> None:
         """Drop records older than the retention period, and old delivery ids."""
@@ -118,6 +128,7 @@ class State:
             for table in ("questions", "feedback"):
                 self._conn.execute(f"delete from {table} where at < ?", (cutoff,))
             self._conn.execute("delete from users where updated < ?", (cutoff,))
+            self._languages.clear()
             self._conn.execute("delete from deliveries where at < ?", (deliveries,))
         self.purged_at = time.monotonic()
 
