@@ -37,6 +37,7 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = False
     block_on_close = True
     allow_reuse_address = True
+    request_queue_size = 128  # wsgiref's 5 drops connections when many events arrive at once
 
 
 class QuietHandler(WSGIRequestHandler):

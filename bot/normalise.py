@@ -78,6 +78,11 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded words of `text`, with SMS spellings replaced; punctuation and emoji dropped."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=4096)  # the same question is read by the language guess and the matcher
+def _words(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for raw in _NON_WORD.split(fold(_MARKUP.sub(" ", text))):
         if not raw:
@@ -85,7 +90,7 @@ def words(text: str) -> list[str]:
         word = SPELLING_VARIANTS.get(raw, raw)
         if word:
             out.extend(word.split())
-    return out
+    return tuple(out)
 
 
 def normalise(text: str) -> str:

@@ -81,11 +81,11 @@ class Charterbot:
         return self._question(message, seller, lang)
 
     def _question(self, message: Message, seller: str, lang: Lang) -> Reply:
-        text = message.text.replace("\x00", " ")
+        truncated = len(message.text) > MAX_QUESTION_CHARS
+        text = message.text[:MAX_QUESTION_CHARS]
         if not words(text):
             return compose.notice("empty", lang)
-        truncated = len(text) > MAX_QUESTION_CHARS
-        match = self.library.matcher.match(text[:MAX_QUESTION_CHARS])
+        match = self.library.matcher.match(text)
         reply = self._reply_for(match, lang)
         if truncated:
             reply = _prepend(reply, Block("note", compose.say("too_long", lang)))
@@ -194,7 +194,8 @@ class Charterbot:
         default: Lang = "en" if preferred == "en" else "fr"
         if message.command or message.entry or not message.text:
             return default
-        return detect_language(message.text, words(message.text), default)
+        text = message.text[:MAX_QUESTION_CHARS]
+        return detect_language(text, words(text), default)
 
     def _over_limit(self, seller: str) -> int:
         """0 while within the limit, then 1, 2, ... for each message over it in the window."""
