@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `charterbot ask ... | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:

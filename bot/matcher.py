@@ -226,13 +226,14 @@ class Matcher:
                                    score_cutoff=TYPO_CUTOFF)
         return found[0] if found else word
 
-    def analyse(self, text: str) -> tuple[list[str], list[Mention], list[str]]:
-        """Folded words, platform mentions and the stems used for matching."""
+    def analyse(self, text: str, courtesy: bool = False) -> tuple[list[str], list[Mention], list[str]]:
+        """Folded words, platform mentions and the stems used for matching; courtesy words
+        ("merci", "bonjour") are left out unless they are all there is, or `courtesy` is set."""
         raw = [w for w in words(text) if not w.isdigit() or len(w) >= MIN_NUMBER_DIGITS]
         mentions = self.finder.find(raw)
         corrected = [w if w in STOPWORDS else self._correct(w) for w in raw]
         tokens = self._stems(corrected, mentions)
-        if any(t not in COURTESY_STEMS for t in tokens):
+        if not courtesy and any(t not in COURTESY_STEMS for t in tokens):
             tokens = [t for t in tokens if t not in COURTESY_STEMS]
         return raw, mentions, tokens
 
@@ -246,6 +247,14 @@ class Matcher:
         exact = self._near_phrasing(raw, bool(tokens) or bool(mentions)) if shortcut else None
         if exact:
             return Match(exact, (), tuple(mentions), 1.0, tuple(tokens), exact=True)
+        found = self._ranked(raw, mentions, tokens)
+        if found.confidence < ANSWER_THRESHOLD:  # "merci pour ton aide": maybe small talk after all
+            with_courtesy = self._ranked(raw, mentions, self.analyse(text, courtesy=True)[2])
+            if with_courtesy.confidence > found.confidence:
+                return with_courtesy
+        return found
+
+    def _ranked(self, raw: list[str], mentions: list[Mention], tokens: list[str]) -> Match:
         if not tokens:
             return Match(None, (), tuple(mentions), 0.0, ())
         tokens = list(dict.fromkeys(tokens))  # repeating a word does not make it matter more
