@@ -31,6 +31,7 @@ from telegram import (
     MessageEntity,
     ReplyParameters,
     Update,
+    User,
 )
 from telegram import Message as TelegramMessage
 from telegram.constants import ChatType, ParseMode
@@ -137,15 +138,20 @@ async def drop_duplicates(update: object, context: ContextTypes.DEFAULT_TYPE) ->
         raise ApplicationHandlerStop
 
 
+def to_message(user: User, text: str, **fields: Any) -> Message:
+    """The core's message for something a Telegram user sent."""
+    return Message(text=text, user=f"{CHANNEL}:{user.id}", channel=CHANNEL,
+                   locale=user.language_code, **fields)
+
+
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a known /command, with its arguments or deep-link payload."""
     message, user = update.message, update.effective_user
     if message is None or user is None or not message.text:
         return
     name = message.text.split()[0][1:].split("@")[0].lower()
-    request = Message(text=message.text, user=f"{CHANNEL}:{user.id}", channel=CHANNEL,
-                      command=COMMANDS.get(name, "help"), args=" ".join(context.args or []),
-                      locale=user.language_code)
+    request = to_message(user, message.text, command=COMMANDS.get(name, "help"),
+                         args=" ".join(context.args or []))
     await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message))
 
 
@@ -155,12 +161,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or user is None or not addressed(message, context.bot):
         return
     text = strip_mention(message.text or "", context.bot.username)
-    if text.startswith("/"):  # a command the bot does not have
-        request = Message(text=text, user=f"{CHANNEL}:{user.id}", channel=CHANNEL, command="help",
-                          locale=user.language_code)
-    else:
-        request = Message(text=text, user=f"{CHANNEL}:{user.id}", channel=CHANNEL,
-                          locale=user.language_code)
+    # a /command the bot does not have gets the help
+    request = to_message(user, text, command="help" if text.startswith("/") else None)
     await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message))
 
 
@@ -169,9 +171,8 @@ async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message, user = update.message, update.effective_user
     if message is None or user is None or not addressed(message, context.bot):
         return
-    request = Message(text=strip_mention(message.caption or "", context.bot.username),
-                      user=f"{CHANNEL}:{user.id}", channel=CHANNEL,
-                      attachment=attachment_kind(message), locale=user.language_code)
+    request = to_message(user, strip_mention(message.caption or "", context.bot.username),
+                         attachment=attachment_kind(message))
     await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message))
 
 
