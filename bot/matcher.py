@@ -39,7 +39,7 @@ SHORT_QUESTION_CHARS = 40
 CHAR_WEIGHT = 0.25           # share of the score from character similarity (endings, compounds)
 CHAR_SCORER = fuzz.ratio     # rapidfuzz scorer for that similarity
 RERANK_CANDIDATES = 8        # best entries kept, whose phrasings get the character comparison
-MAX_POSTINGS = 2000          # postings kept per word, heaviest first (bounds cost at any size)
+MAX_POSTINGS = 800          # postings kept per word, heaviest first (bounds cost at any size)
 MIN_NUMBER_DIGITS = 4        # shorter numbers (8 %, 3 weeks) say nothing about the topic; years do
 PHRASING_WEIGHT = 0.6        # share of the score given to the closest phrasing (vs whole entry)
 
