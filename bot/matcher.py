@@ -47,11 +47,11 @@ STOPWORDS = frozenset(
     "le la les l un une des du de d et ou a au aux en dans sur pour par avec sans chez ce cet "
     "cette ces ca cela je j tu il elle on nous vous ils elles me m te t se s lui leur leurs y "
     "mon ma mes ton ta tes son sa ses notre nos votre vos est sont etre ai as avons avez ont "
-    "eu suis es etes fait faire ne n pas plus que qu qui quoi quel quelle quels quelles ce c "
+    "eu suis es etes fait faire ne n pas plus que qu qui quel quelle quels quelles ce c "
     "si alors donc mais car bien tres tout tous toute toutes aussi deja encore moi toi the a "
     "an and or of to in on for with without by from at is are was were be been being am do "
     "does did have has had i you he she we they it its my your our their me us them this that "
-    "these those there what which can could would should will shall just so very any some "
+    "these those there which can could would should will shall just so very any some "
     "about into avoir va vais vas allez peux peut pouvez pouvons dois doit devez faut fallait "
     "veux voudrais vraiment exactement aujourd hui maintenant ici la-bas oui non ok bon "
     "if then than also too really exactly today now here yes no many much more most get got "
@@ -248,8 +248,9 @@ class Matcher:
         if exact:
             return Match(exact, (), tuple(mentions), 1.0, tuple(tokens), exact=True)
         found = self._ranked(raw, mentions, tokens)
-        if found.confidence < ANSWER_THRESHOLD:  # "merci pour ton aide": maybe small talk after all
-            with_courtesy = self._ranked(raw, mentions, self.analyse(text, courtesy=True)[2])
+        polite = self.analyse(text, courtesy=True)[2]
+        if polite != tokens:  # "merci pour la réponse" may be small talk after all: the better wins
+            with_courtesy = self._ranked(raw, mentions, polite)
             if with_courtesy.confidence > found.confidence:
                 return with_courtesy
         return found
