@@ -45,13 +45,30 @@ class Library:
         self.folder = folder
         self.index_path = index_path
         self._lock = threading.Lock()
-        knowledge, warnings = compile_knowledge(folder, index_path)
+        self.last_problems: list[Problem] = []
+        self._rejected_digest = ""
+        self.matcher = Matcher(self._first_knowledge())
+        self._checked = time.monotonic()
+
+    def _first_knowledge(self) -> Knowledge:
+        """The files' knowledge; if they are broken, the last good index (a restart after a bad
+        edit keeps answering), and only with neither does the error stop the start."""
+        try:
+            knowledge, warnings = compile_knowledge(self.folder, self.index_path)
+        except KnowledgeError as exc:
+            if index_digest(self.index_path) is None:
+                raise
+            self._reject(digest_of(self.folder), exc.problems)
+            return read_index(self.index_path)
         for warning in warnings:
             log.warning("%s", warning)
-        self.matcher = Matcher(knowledge)
-        self.last_problems: list[Problem] = []
-        self._checked = time.monotonic()
-        self._rejected_digest = ""
+        return knowledge
+
+    def _reject(self, digest: str, problems: list[Problem]) -> None:
+        self._rejected_digest = digest
+        self.last_problems = problems
+        for problem in problems:
+            log.error("knowledge edit refused, keeping the previous version: %s", problem)
 
     @property
     def knowledge(self) -> Knowledge:
@@ -84,10 +101,7 @@ class Library:
         try:
             knowledge, _ = compile_knowledge(self.folder, self.index_path)
         except KnowledgeError as exc:
-            self._rejected_digest = digest
-            self.last_problems = exc.problems
-            for problem in exc.problems:
-                log.error("knowledge edit refused, keeping the previous version: %s", problem)
+            self._reject(digest, exc.problems)
             return exc.problems
         self.matcher = Matcher(knowledge)
         self.last_problems = []

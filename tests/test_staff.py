@@ -249,3 +249,16 @@ def test_reload_with_a_broken_file_reports_file_line_and_keeps_serving(live: Cha
     assert "broken.yaml" not in command(live, "stats", "telegram:42").text
     reply = command(live, "reload", "telegram:42")
     assert reply.text == say("reloaded", "fr", entries=len(live.library.knowledge.entries))
+
+
+def test_a_restart_after_a_broken_edit_serves_the_last_good_knowledge(
+        knowledge_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings(knowledge_dir=knowledge_copy, data_dir=tmp_path / "restart")
+    Charterbot(settings).close()  # a first start compiles the index
+    (knowledge_copy / "platforms.yaml").write_text("- name: Broken\n  history: [oops\n")
+    with caplog.at_level(logging.ERROR, logger="charterbot.knowledge"):
+        core = Charterbot(settings)  # e.g. the platform restarted the process
+    reply = core.handle(Message(text="amazon a signé ?", user="t:1", channel="telegram"))
+    assert reply.platforms[0].name == "Amazon"
+    assert any("knowledge/platforms.yaml:" in r.getMessage() for r in caplog.records)
+    core.close()
