@@ -26,10 +26,11 @@ from bot.platforms import Mention, PlatformFinder
 PLATFORM_TOKEN = "<platform>"
 
 # Named thresholds, pinned by tests/test_answers.py; tuned on tests/data/questions.jsonl only.
-ANSWER_THRESHOLD = 0.40      # at or above: answer with the best entry
+ANSWER_THRESHOLD = 0.42      # at or above: answer with the best entry
 SUGGEST_THRESHOLD = 0.20     # between this and ANSWER_THRESHOLD: "did you mean ..." suggestions
 MIN_COVERAGE = 0.30          # share of the question's weight the entry must explain
 MIN_EVIDENCE = 1.0           # IDF weight of the question's words found in the closest phrasing
+MIN_SPECIFIC = 1.2           # and one of them at least this rare ("charte" 1.3, "plateforme" 0.85)
 CLEAR_MARGIN = 0.08          # best - second under this: offer the runner-ups as suggestions
 TYPO_CUTOFF = 85             # rapidfuzz ratio for correcting an unknown word to a known one
 TYPO_MIN_LENGTH = 5
@@ -81,7 +82,8 @@ class Match:
     coverage: float
     tokens: tuple[str, ...]
     exact: bool = False  # the question is typed exactly like one of the entry's phrasings
-    evidence: float = 0.0
+    evidence: float = 0.0   # IDF weight of the question's words found in the closest phrasing
+    specific: float = 0.0   # the highest of those: "quoi" + "marketplace" alone prove nothing
 
     @property
     def confidence(self) -> float:
@@ -264,8 +266,9 @@ class Matcher:
         if not ranked:
             return Match(None, (), tuple(mentions), 0.0, tuple(tokens))
         coverage = self._coverage(tokens, ranked[0].entry.id)
+        shared = self._shared_weights(tokens, ranked[0].phrasing)
         return Match(ranked[0], tuple(ranked[1:MAX_SUGGESTIONS + 1]), tuple(mentions), coverage,
-                     tuple(tokens), evidence=self._evidence(tokens, ranked[0].phrasing))
+                     tuple(tokens), evidence=sum(shared), specific=max(shared, default=0.0))
 
     def _query_idf(self, tokens: list[str]) -> dict[str, float]:
         return {t: self.idf.get(t, self.unknown_weight) for t in tokens}
@@ -306,13 +309,10 @@ class Matcher:
             head.append(Candidate(candidate.entry, score, candidate.phrasing))
         return sorted(head, key=lambda c: c.score, reverse=True)
 
-    def _evidence(self, tokens: list[str], phrasing: int) -> float:
-        """Weight of the question's words found in the closest phrasing (platform names aside):
-        one specific word, or several common ones, before the bot dares an answer."""
-        if phrasing < 0:
-            return 0.0
-        shared = self.phrasing_words[phrasing]
-        return sum(self.idf.get(t, 0.0) for t in tokens if t in shared and t != PLATFORM_TOKEN)
+    def _shared_weights(self, tokens: list[str], phrasing: int) -> list[float]:
+        """IDF of the question's words found in the closest phrasing (platform names aside)."""
+        shared = self.phrasing_words[phrasing] if phrasing >= 0 else frozenset()
+        return [self.idf.get(t, 0.0) for t in tokens if t in shared and t != PLATFORM_TOKEN]
 
     def _coverage(self, tokens: list[str], entry_id: str) -> float:
         """Share of the question's weight made of words the entry knows."""

@@ -22,6 +22,7 @@ from bot.matcher import (
     CLEAR_MARGIN,
     MIN_COVERAGE,
     MIN_EVIDENCE,
+    MIN_SPECIFIC,
     PLATFORM_TOKEN,
     SUGGEST_THRESHOLD,
     Match,
@@ -225,7 +226,7 @@ class Charterbot:
 def _confident(match: Match) -> bool:
     """Typed like a phrasing, or scoring, explained and evidenced well enough to answer."""
     return match.exact or (match.confidence >= ANSWER_THRESHOLD and match.coverage >= MIN_COVERAGE
-                           and match.evidence >= MIN_EVIDENCE)
+                           and match.evidence >= MIN_EVIDENCE and match.specific >= MIN_SPECIFIC)
 
 
 def _prepend(reply: Reply, block: Block) -> Reply:
