@@ -37,56 +37,35 @@ def text_blocks(text: str) -> list[Block]:
 def platform_status(platform: Platform, lang: Lang) -> PlatformStatus:
     """Today's standing of a platform, with a one-sentence dated summary."""
     status, latest = platform.standing()
-    refused = platform.first("refused")
-    signed = platform.first("signed")
-    name = platform.name
-    parts: list[str] = []
-    if status == "unknown":
-        parts.append({"fr": f"{name} ne figure pas parmi les signataires connus de la charte.",
-                      "en": f"{name} is not among the known signatories of the charter."}[lang])
-    elif status == "refused" and refused:
-        when = long_date(refused.date, lang)
-        parts.append({"fr": f"{name} a refusé de signer la charte le {when} ; aucune adhésion "
-                            "ultérieure n'est connue.",
-                      "en": f"{name} refused to sign the charter on {when}; no later joining "
-                            "is known."}[lang])
-    elif refused and signed and signed.date > refused.date:
-        parts.append({"fr": f"{name} a refusé de signer le {long_date(refused.date, lang)}, puis a "
-                            f"rejoint la charte renouvelée le {long_date(signed.date, lang)}.",
-                      "en": f"{name} refused to sign on {long_date(refused.date, lang)}, then "
-                            f"joined the renewed charter on {long_date(signed.date, lang)}."}[lang])
-    elif signed:
-        parts.append(_signed_sentence(platform, signed.date, lang))
-    notes = [e.note[lang] for e in platform.history if e.uncertain and e.note.get(lang)]
-    parts.extend(notes)
+    parts = [_history_sentence(platform, status, lang)]
+    parts += [e.note[lang] for e in platform.history if e.uncertain and e.note.get(lang)]
     uncertain = any(e.uncertain for e in platform.history)
-    since = latest.date if latest else None
-    return PlatformStatus(name, status, since, " ".join(parts), uncertain)
+    return PlatformStatus(platform.name, status, latest.date if latest else None,
+                          " ".join(p for p in parts if p), uncertain)
 
 
-def _signed_sentence(platform: Platform, signed: str, lang: Lang) -> str:
-    renewed = platform.first("renewed")
-    text = {"fr": f"{platform.name} a signé la charte le {long_date(signed, lang)}",
-            "en": f"{platform.name} signed the charter on {long_date(signed, lang)}"}[lang]
-    if renewed:
-        text += {"fr": f" et l'a renouvelée le {long_date(renewed.date, lang)}",
-                 "en": f" and renewed it on {long_date(renewed.date, lang)}"}[lang]
-    return text + "."
+def _history_sentence(platform: Platform, status: str, lang: Lang) -> str:
+    refused, signed, renewed = (platform.first(e) for e in ("refused", "signed", "renewed"))
+    name = platform.name
+    if status == "unknown":
+        return say("status_unknown", lang, name=name)
+    if status == "refused" and refused:
+        return say("status_refused", lang, name=name, when=long_date(refused.date, lang))
+    if refused and signed and signed.date > refused.date:
+        return say("status_refused_then_joined", lang, name=name,
+                   refused=long_date(refused.date, lang), joined=long_date(signed.date, lang))
+    if signed and renewed:
+        return say("status_signed_renewed", lang, name=name, signed=long_date(signed.date, lang),
+                   renewed=long_date(renewed.date, lang))
+    if signed:
+        return say("status_signed", lang, name=name, signed=long_date(signed.date, lang))
+    return ""
 
 
 def advice(status: PlatformStatus, lang: Lang) -> str:
     """What the platform's standing means for the seller."""
-    if status.status == "signed":
-        return {"fr": f"Vous pouvez rappeler à {status.name} ses engagements de la charte (ils ne "
-                      "sont pas contraignants) ; le règlement P2B, lui, l'oblige.",
-                "en": f"You can hold {status.name} to its charter commitments (they are not "
-                      "binding); the P2B Regulation, however, does bind it."}[lang]
-    return {"fr": f"La charte n'engage pas {status.name}, mais le règlement européen P2B "
-                  "(2019/1150) s'applique à toutes les plateformes qui servent des vendeurs "
-                  "établis dans l'UE.",
-            "en": f"The charter does not bind {status.name}, but the EU P2B Regulation "
-                  "(2019/1150) applies to every platform serving sellers established in the "
-                  "EU."}[lang]
+    key = "advice_signed" if status.status == "signed" else "advice_not_signed"
+    return say(key, lang, name=status.name)
 
 
 def signatory_lists(knowledge: Knowledge, lang: Lang) -> list[Block]:
@@ -96,7 +75,7 @@ def signatory_lists(knowledge: Knowledge, lang: Lang) -> list[Block]:
         status = platform_status(platform, lang)
         if status.status == "signed":
             first = platform.first("signed")
-            mark = {"fr": " (incertain)", "en": " (uncertain)"}[lang] if status.uncertain else ""
+            mark = f" ({say('uncertain', lang)})" if status.uncertain else ""
             signed.append(f"{platform.name}{mark}, {long_date(first.date, lang) if first else ''}")
         elif status.status == "refused":
             refused.append(platform.name)

@@ -73,6 +73,37 @@ PHRASES: dict[str, dict[Lang, str]] = {
     "signatories_heading": {"fr": "Signataires aujourd'hui :", "en": "Signatories today:"},
     "refused_heading": {"fr": "Ont refusé sans adhésion connue depuis :",
                         "en": "Refused, with no later joining known:"},
+    "status_unknown": {"fr": "{name} ne figure pas parmi les signataires connus de la charte.",
+                       "en": "{name} is not among the known signatories of the charter."},
+    "status_refused": {
+        "fr": "{name} a refusé de signer la charte le {when} ; aucune adhésion ultérieure n'est "
+              "connue.",
+        "en": "{name} refused to sign the charter on {when}; no later joining is known.",
+    },
+    "status_refused_then_joined": {
+        "fr": "{name} a refusé de signer le {refused}, puis a rejoint la charte renouvelée le "
+              "{joined}.",
+        "en": "{name} refused to sign on {refused}, then joined the renewed charter on {joined}.",
+    },
+    "status_signed": {"fr": "{name} a signé la charte le {signed}.",
+                      "en": "{name} signed the charter on {signed}."},
+    "status_signed_renewed": {
+        "fr": "{name} a signé la charte le {signed} et l'a renouvelée le {renewed}.",
+        "en": "{name} signed the charter on {signed} and renewed it on {renewed}.",
+    },
+    "advice_signed": {
+        "fr": "Vous pouvez rappeler à {name} ses engagements de la charte (ils ne sont pas "
+              "contraignants) ; le règlement P2B, lui, l'oblige.",
+        "en": "You can hold {name} to its charter commitments (they are not binding); the P2B "
+              "Regulation, however, does bind it.",
+    },
+    "advice_not_signed": {
+        "fr": "La charte n'engage pas {name}, mais le règlement européen P2B (2019/1150) "
+              "s'applique à toutes les plateformes qui servent des vendeurs établis dans l'UE.",
+        "en": "The charter does not bind {name}, but the EU P2B Regulation (2019/1150) applies "
+              "to every platform serving sellers established in the EU.",
+    },
+    "uncertain": {"fr": "incertain", "en": "uncertain"},
     "overview_intro": {
         "fr": "Je suis charterbot, un assistant d'information (pas un avocat) pour les vendeurs "
               "TPE/PME sur les places de marché. Posez-moi votre question en quelques mots.",
