@@ -42,6 +42,9 @@ CHAR_SCORER = fuzz.ratio     # rapidfuzz scorer for that similarity
 RERANK_CANDIDATES = 8        # best entries kept, whose phrasings get the character comparison
 MAX_POSTINGS = 800          # postings kept per word, heaviest first (bounds cost at any size)
 MIN_NUMBER_DIGITS = 4        # shorter numbers (8 %, 3 weeks) say nothing about the topic; years do
+LONG_QUESTION_WORDS = 6      # a question with more distinct words than this is a story...
+LONG_UNKNOWN_SHARE = 0.7     # ...whose unknown words weigh this share of the rarest known word,
+LONG_ANSWER_THRESHOLD = 0.34  # ...and whose scores run lower (more words to dilute the cosine)
 PHRASING_WEIGHT = 0.6        # share of the score given to the closest phrasing (vs whole entry)
 
 STOPWORDS = frozenset(
@@ -88,6 +91,12 @@ class Match:
     @property
     def confidence(self) -> float:
         return self.best.score if self.best else 0.0
+
+    @property
+    def threshold(self) -> float:
+        """The score this question needs for an answer: a long story needs less."""
+        return LONG_ANSWER_THRESHOLD if len(set(self.tokens)) > LONG_QUESTION_WORDS \
+            else ANSWER_THRESHOLD
 
 
 Vector = dict[str, float]
@@ -271,7 +280,12 @@ class Matcher:
                      tuple(tokens), evidence=sum(shared), specific=max(shared, default=0.0))
 
     def _query_idf(self, tokens: list[str]) -> dict[str, float]:
-        return {t: self.idf.get(t, self.unknown_weight) for t in tokens}
+        """IDF of each word; a word no phrasing has weighs like the rarest, less in a long story
+        (where the seller's own context — products, trade, dates — is expected)."""
+        unknown = self.unknown_weight
+        if len(tokens) > LONG_QUESTION_WORDS:
+            unknown *= LONG_UNKNOWN_SHARE
+        return {t: self.idf.get(t, unknown) for t in tokens}
 
     def _rank(self, query: Vector) -> list[Candidate]:
         """The best few entries sharing a token with the query, best first (sparse dots)."""

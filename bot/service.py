@@ -18,7 +18,6 @@ from bot.knowledge import Entry
 from bot.lang import detect_language
 from bot.library import INDEX_FILE, Library
 from bot.matcher import (
-    ANSWER_THRESHOLD,
     CLEAR_MARGIN,
     MIN_COVERAGE,
     MIN_EVIDENCE,
@@ -211,7 +210,7 @@ class Charterbot:
         return max(0, len(recent) - RATE_LIMIT_MESSAGES)
 
     def _log(self, message: Message, seller: str, reply: Reply, match: Match) -> None:
-        weak = reply.kind == "fallback" or reply.confidence < ANSWER_THRESHOLD + CLEAR_MARGIN
+        weak = reply.kind == "fallback" or reply.confidence < match.threshold + CLEAR_MARGIN
         row: dict[str, Any] = {
             "seller": seller, "channel": message.channel, "lang": reply.lang, "kind": reply.kind,
             "entry": reply.entry, "confidence": round(reply.confidence, 3),
@@ -225,7 +224,7 @@ class Charterbot:
 
 def _confident(match: Match) -> bool:
     """Typed like a phrasing, or scoring, explained and evidenced well enough to answer."""
-    return match.exact or (match.confidence >= ANSWER_THRESHOLD and match.coverage >= MIN_COVERAGE
+    return match.exact or (match.confidence >= match.threshold and match.coverage >= MIN_COVERAGE
                            and match.evidence >= MIN_EVIDENCE and match.specific >= MIN_SPECIFIC)
 
 

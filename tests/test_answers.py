@@ -7,6 +7,9 @@ import pytest
 from bot.matcher import (
     ANSWER_THRESHOLD,
     CLEAR_MARGIN,
+    LONG_ANSWER_THRESHOLD,
+    LONG_QUESTION_WORDS,
+    LONG_UNKNOWN_SHARE,
     MIN_COVERAGE,
     MIN_EVIDENCE,
     MIN_SPECIFIC,
@@ -106,6 +109,22 @@ def test_thresholds_are_pinned() -> None:
     """Changing a threshold changes every answer: do it on purpose, with the benchmark."""
     assert (ANSWER_THRESHOLD, SUGGEST_THRESHOLD, MIN_COVERAGE, MIN_EVIDENCE, MIN_SPECIFIC,
             CLEAR_MARGIN) == (0.42, 0.20, 0.30, 1.0, 1.2, 0.08)
+    assert (LONG_QUESTION_WORDS, LONG_UNKNOWN_SHARE, LONG_ANSWER_THRESHOLD) == (6, 0.7, 0.34)
+
+
+def test_a_long_story_full_of_context_still_gets_its_answer(shared_core: Charterbot) -> None:
+    story = ("Bonjour, je fabrique des lampes en céramique dans mon atelier en Bretagne et je vends "
+             "sur ManoMano depuis quatre ans. Mardi matin toutes mes fiches produits ont été retirées "
+             "du site sans aucun message. Que puis-je faire ?")
+    reply = ask(shared_core, story)
+    assert reply["entry"] == "problem-delisting" and reply["platforms"][0]["name"] == "ManoMano"
+
+
+def test_a_long_story_outside_the_charter_still_falls_back(shared_core: Charterbot) -> None:
+    story = ("Bonjour, je vends des bougies artisanales depuis deux ans et mon comptable me demande "
+             "si je dois passer au régime réel d'imposition l'an prochain, vu que mon chiffre "
+             "augmente. Qu'en pensez-vous ?")
+    assert ask(shared_core, story)["kind"] == "fallback"
 
 
 def _accuracy(core: Charterbot, rows: list[dict]) -> tuple[float, float]:
