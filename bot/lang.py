@@ -18,7 +18,8 @@ ENGLISH_MARKERS = frozenset(
     "whom which why how when where in on for with without by from at not no yes do does did "
     "can could should would will have has had be been this that these those it its of to me "
     "us them account fees listing listings seller sign signed charter platform hello hi "
-    "thanks thank help please any there about get got just"
+    "thanks thank help please any there about get got just today price status bye goodbye "
+    "sell selling sold store shop delisted suspended banned closed fee refund anyone"
     .split()
 )
 # Words both languages share ("a", "on", "me"...) count for neither.

@@ -237,6 +237,11 @@ class Matcher:
                                    score_cutoff=TYPO_CUTOFF)
         return found[0] if found else word
 
+    def without_platforms(self, raw: list[str]) -> list[str]:
+        """The words that are not part of a platform's name ("la redoute" is not French)."""
+        covered = {i for m in self.finder.find(raw) for i in range(m.start, m.end)}
+        return [w for i, w in enumerate(raw) if i not in covered]
+
     def analyse(self, text: str, courtesy: bool = False) -> tuple[list[str], list[Mention], list[str]]:
         """Folded words, platform mentions and the stems used for matching; courtesy words
         ("merci", "bonjour") are left out unless they are all there is, or `courtesy` is set."""

@@ -195,7 +195,7 @@ class Charterbot:
         if message.command or message.entry or not message.text:
             return default
         text = message.text[:MAX_QUESTION_CHARS]
-        return detect_language(text, words(text), default)
+        return detect_language(text, self.library.matcher.without_platforms(words(text)), default)
 
     def _over_limit(self, seller: str) -> int:
         """0 while within the limit, then 1, 2, ... for each message over it in the window."""
