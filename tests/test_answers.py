@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.lint import misleading_phrasings
 from bot.matcher import (
     ANSWER_THRESHOLD,
     CLEAR_MARGIN,
@@ -146,3 +147,8 @@ def test_reply_language_matches_the_labels(shared_core: Charterbot) -> None:
     right = sum(ask(shared_core, r["q"], f"l:{i}")["lang"] == r["lang"]
                 for i, r in enumerate(TUNING + HELDOUT))
     assert right / len(TUNING + HELDOUT) >= 0.95
+
+
+def test_every_phrasing_also_ranks_its_own_entry_first(shared_core: Charterbot) -> None:
+    """Without the exact-phrasing shortcut: a seller typing it slightly differently gets it too."""
+    assert [str(p) for p in misleading_phrasings(shared_core.library.knowledge)] == []
