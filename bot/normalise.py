@@ -31,6 +31,9 @@ SPELLING_VARIANTS: dict[str, str] = {
     "pls": "", "plz": "", "thx": "thanks", "ty": "thanks", "im": "i", "dont": "do", "cant": "can",
     "wont": "will", "didnt": "did", "doesnt": "does", "isnt": "is", "whats": "what", "hows": "how",
     "cgv": "conditions", "cgu": "conditions", "tos": "terms", "e": "",
+    "jsui": "suis", "mn": "mon", "tro": "trop", "maintenan": "maintenant", "tjrs": "toujours",
+    "tjs": "toujours", "qqn": "quelqu un", "qq": "quelques", "dc": "donc", "pcq": "parce que",
+    "msg": "message", "rep": "reponse", "koman": "comment",
 }
 
 # Suffixes stripped to reach a crude stem, longest first; French then English endings.
