@@ -102,10 +102,15 @@ class Match:
 Vector = dict[str, float]
 
 
+def _outside(raw: list[str], mentions: list[Mention] | tuple[Mention, ...]) -> list[str]:
+    """The words that are not part of a platform's name."""
+    covered = {i for m in mentions for i in range(m.start, m.end)}
+    return [w for i, w in enumerate(raw) if i not in covered]
+
+
 def _content_words(raw: list[str], mentions: list[Mention] | tuple[Mention, ...]) -> list[str]:
     """The words that are neither stopwords nor part of a platform's name."""
-    covered = {i for m in mentions for i in range(m.start, m.end)}
-    return [w for i, w in enumerate(raw) if i not in covered and w not in STOPWORDS]
+    return [w for w in _outside(raw, mentions) if w not in STOPWORDS]
 
 
 def _heaviest(postings: dict[str, list[tuple[Any, float]]], keep: int) -> dict[str, list[Any]]:
@@ -239,8 +244,7 @@ class Matcher:
 
     def without_platforms(self, raw: list[str]) -> list[str]:
         """The words that are not part of a platform's name ("la redoute" is not French)."""
-        covered = {i for m in self.finder.find(raw) for i in range(m.start, m.end)}
-        return [w for i, w in enumerate(raw) if i not in covered]
+        return _outside(raw, self.finder.find(raw))
 
     def analyse(self, text: str, courtesy: bool = False) -> tuple[list[str], list[Mention], list[str]]:
         """Folded words, platform mentions and the stems used for matching; courtesy words
