@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.knowledge import Entry, Knowledge, Platform
-from bot.model import Block, Lang, PlatformStatus, Reply, Source, Suggestion
+from bot.model import Block, Kind, Lang, PlatformStatus, Reply, Source, Suggestion
 from bot.phrases import long_date, say
 
 # "Did X sign?" names a platform, "who signed?" does not; both reply with the platforms' data.
@@ -154,7 +154,6 @@ def fallback_reply(knowledge: Knowledge, platforms: list[Platform], lang: Lang,
                  suggestions=suggestions(maybe, lang), confidence=confidence)
 
 
-def notice(key: str, lang: Lang, kind: str = "notice", **values: object) -> Reply:
+def notice(key: str, lang: Lang, kind: Kind = "notice", **values: object) -> Reply:
     """A one-paragraph reply made of one of the bot's own sentences."""
-    return Reply(kind="command" if kind == "command" else "notice", lang=lang,
-                 blocks=(Block("paragraph", say(key, lang, **values)),))
+    return Reply(kind=kind, lang=lang, blocks=(Block("paragraph", say(key, lang, **values)),))

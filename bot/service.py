@@ -77,14 +77,14 @@ class Charterbot:
         if message.entry:
             return self._entry_reply(message.entry, lang)
         if message.attachment and not message.text.strip():
-            return compose.notice("text_only", lang)
+            return compose.notice("text_only", lang, kind="fallback")  # a question not understood
         return self._question(message, seller, lang)
 
     def _question(self, message: Message, seller: str, lang: Lang) -> Reply:
         truncated = len(message.text) > MAX_QUESTION_CHARS
         text = message.text[:MAX_QUESTION_CHARS]
         if not words(text):
-            return compose.notice("empty", lang)
+            return compose.notice("empty", lang, kind="fallback")
         match = self.library.matcher.match(text)
         reply = self._reply_for(match, lang)
         if truncated:

@@ -34,7 +34,8 @@ def test_ask_jsonl_answers_each_line_in_order(tmp_path: Path) -> None:
     questions = ["bonjour", "recette de crêpes ?", "my account was suspended by ebay", ""]
     out = run(["ask", "--jsonl"], tmp_path, stdin="\n".join(questions) + "\n")
     lines = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [r["kind"] for r in lines] == ["smalltalk", "fallback", "answer", "notice"]
+    assert [r["kind"] for r in lines] == ["smalltalk", "fallback", "answer", "fallback"]
+    assert lines[3]["entry"] is None and "question" in lines[3]["text"]  # the empty line
     assert lines[2]["lang"] == "en" and lines[2]["platforms"][0]["name"] == "eBay"
 
 

@@ -26,7 +26,7 @@ def test_the_core_imports_no_platform_library() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "🙂🙂🙂", "\x00\x01\x02", "?!?!", "<<<>>>"])
 def test_empty_or_wordless_messages_get_a_polite_hint(core: Charterbot, text: str) -> None:
     reply = core.handle(Message(text=text, user="t:1", channel="telegram"))
-    assert reply.kind == "notice" and "question" in reply.text
+    assert reply.kind == "fallback" and reply.entry is None and "question" in reply.text
 
 
 def test_a_huge_message_is_answered_from_its_beginning(core: Charterbot) -> None:
