@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.model import Lang
 
 FRENCH_MARKERS = frozenset(
@@ -27,10 +29,15 @@ _SHARED = FRENCH_MARKERS & ENGLISH_MARKERS
 _ACCENTED = set("éèêëàâîïôûùüçœ")
 
 
-def detect_language(text: str, folded_words: list[str], default: Lang = "fr") -> Lang:
-    """French or English from marker words and accents; `default` when nothing decides."""
+def detect_language(text: str, folded_words: list[str], default: Lang = "fr",
+                    vocabulary: Mapping[str, Lang] | None = None) -> Lang:
+    """French or English from marker words, accents and, as a tie-breaker, words the knowledge
+    uses in one language only (`vocabulary`); `default` when nothing decides."""
     fr = sum(1 for w in folded_words if w in FRENCH_MARKERS and w not in _SHARED)
     en = sum(1 for w in folded_words if w in ENGLISH_MARKERS and w not in _SHARED)
+    if fr == en and vocabulary:
+        votes = [vocabulary[w] for w in folded_words if w in vocabulary]
+        fr, en = votes.count("fr"), votes.count("en")
     if any(ch in _ACCENTED for ch in text.lower()):
         fr += 2
     if fr == en:

@@ -20,6 +20,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import Entry, Knowledge
+from bot.model import LANGS, Lang
 from bot.normalise import stem, words
 from bot.platforms import Mention, PlatformFinder
 
@@ -135,6 +136,7 @@ class Matcher:
         self._exact: dict[str, str] = {}
         self._contentless: dict[str, str] = {}  # phrasings made only of small words
         self.phrasing_text: dict[str, list[str]] = defaultdict(list)  # content words, per entry
+        self.language_of: dict[str, Lang] = {}  # words the phrasings use in one language only
         phrasing_tokens = self._read_phrasings(knowledge)
         self.finder = PlatformFinder(knowledge.platforms, self._vocab_words | STOPWORDS)
         self._build_word_index(phrasing_tokens)
@@ -146,7 +148,12 @@ class Matcher:
         re-ranking, and the stems each phrasing is indexed under."""
         finder = PlatformFinder(knowledge.platforms, set())
         out: dict[str, list[list[str]]] = {}
+        seen_in: dict[str, set[Lang]] = defaultdict(set)
         for entry in knowledge.entries:
+            for lang in LANGS:
+                for text in entry.phrasings.get(lang, ()):
+                    for word in words(text):
+                        seen_in[word].add(lang)
             lists = []
             phrasings = (*entry.phrasings.get("fr", ()), *entry.phrasings.get("en", ()))
             for number, text in enumerate((*phrasings, *entry.title.values())):
@@ -161,6 +168,8 @@ class Matcher:
                     self.phrasing_text[entry.id].append(" ".join(content))
                 lists.append(self._stems(raw, mentions))
             out[entry.id] = lists
+        self.language_of = {w: next(iter(langs)) for w, langs in seen_in.items()
+                            if len(langs) == 1}
         return out
 
     def _build_word_index(self, phrasing_tokens: dict[str, list[list[str]]]) -> None:

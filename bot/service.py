@@ -195,7 +195,9 @@ class Charterbot:
         if message.command or message.entry or not message.text:
             return default
         text = message.text[:MAX_QUESTION_CHARS]
-        return detect_language(text, self.library.matcher.without_platforms(words(text)), default)
+        matcher = self.library.matcher
+        return detect_language(text, matcher.without_platforms(words(text)), default,
+                               matcher.language_of)
 
     def _over_limit(self, seller: str) -> int:
         """0 while within the limit, then 1, 2, ... for each message over it in the window."""

@@ -99,6 +99,8 @@ def test_french_in_french_out_and_english_in_english_out(shared_core: Charterbot
     assert ask(shared_core, "my seller account was suspended, what can I do?")["lang"] == "en"
     assert ask(shared_core, "quel temps fait-il ?")["lang"] == "fr"
     assert ask(shared_core, "what's the weather like?")["lang"] == "en"
+    # no common English word: the words the knowledge uses only in English decide
+    assert ask(shared_core, "digital services act sellers rights")["lang"] == "en"
 
 
 def test_small_talk_is_small_talk(shared_core: Charterbot) -> None:
