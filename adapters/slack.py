@@ -197,6 +197,8 @@ def locale_lang(client: WebClient, user_id: str) -> Lang:
 
 # -- from the core to Slack -----------------------------------------------------------------------
 def _post(client: WebClient, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
+    if not reply.blocks:  # the core chose silence (a flooding member was already told to wait)
+        return
     client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
                             unfurl_media=False, **render.message(reply))
 
@@ -237,7 +239,11 @@ def on_charte(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     text = render.plain_from_slack(command.get("text") or "")
     message = Message(text=text, user=_user(context, command["user_id"]), channel="slack",
                       command=None if text else "help")
-    ack(response_type="ephemeral", **render.message(_core(context).handle(message)))
+    reply = _core(context).handle(message)
+    if reply.blocks:
+        ack(response_type="ephemeral", **render.message(reply))
+    else:
+        ack()
 
 
 def on_suggestion(ack: Ack, body: dict[str, Any], action: dict[str, Any],
@@ -251,7 +257,8 @@ def on_suggestion(ack: Ack, body: dict[str, Any], action: dict[str, Any],
     if container.get("type") == "view":        # App Home: answer in the app's DM
         _post(client, user_id, reply)
     elif container.get("is_ephemeral"):        # under a /charte answer: stay private
-        respond(response_type="ephemeral", replace_original=False, **render.message(reply))
+        if reply.blocks:
+            respond(response_type="ephemeral", replace_original=False, **render.message(reply))
     else:
         _post(client, container.get("channel_id") or body["channel"]["id"], reply,
               thread_ts=_thread_of(body))
