@@ -35,7 +35,8 @@ from adapters import slack, slack_http
 from adapters import slack_render as render
 from bot.library import INDEX_FILE
 from bot.model import Message
-from bot.service import Charterbot
+from bot.phrases import say
+from bot.service import RATE_LIMIT_MESSAGES, Charterbot
 from bot.settings import Settings
 from tests.fakes.slack_api import (
     APP_ID,
@@ -273,6 +274,16 @@ def test_direct_message_is_answered_in_the_conversation(
     assert post.params.get("thread_ts") is None
     assert post.params["text"] == expected(core, text="comment contester un déréférencement ?"
                                            )["text"]
+
+
+def test_a_flooding_member_is_told_once_then_not_answered(
+        api: FakeSlackApi, slack_http_app: SlackSender) -> None:
+    for number in range(RATE_LIMIT_MESSAGES + 3):
+        slack_http_app.event(event_body(direct(f"amazon a signé ? {number}")))
+    posts = api.wait_for("chat.postMessage", RATE_LIMIT_MESSAGES + 1)
+    time.sleep(0.5)  # nothing more arrives: the rest were not answered
+    assert len(api.calls_to("chat.postMessage")) == RATE_LIMIT_MESSAGES + 1
+    assert [p.params["text"] for p in posts].count(say("rate_limited", "fr")) == 1
 
 
 def test_a_file_without_text_gets_the_cores_text_only_notice(
