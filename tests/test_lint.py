@@ -129,11 +129,11 @@ def test_who_signed_and_did_x_sign_are_not_reported_against_each_other() -> None
 # -- a marketplace missing from platforms.yaml ---------------------------------------------------
 
 def test_an_unknown_marketplace_is_a_warning_until_it_is_added(knowledge_copy: Path) -> None:
-    path = add_entry(knowledge_copy, fr=FR + ("dropshipping sur kaufland",),
+    path = add_entry(knowledge_copy, fr=FR + ("dropshipping sur catawiki",),
                      answer_en="Amazon and Bol.com allow dropshipping under conditions.")
     found = warnings_about(lint(knowledge_copy), "is not in platforms.yaml")
     assert sorted(found) == sorted([
-        f"knowledge/entries/zz-extra.yaml:{line_of(path, 'kaufland')}: warning: Kaufland is not in "
+        f"knowledge/entries/zz-extra.yaml:{line_of(path, 'catawiki')}: warning: Catawiki is not in "
         "platforms.yaml: entry 'dropshipping' names it, but the bot will not recognise it in "
         "questions nor give its status; add it there (with 'history: []' if it never signed the "
         "charter)",
@@ -144,7 +144,7 @@ def test_an_unknown_marketplace_is_a_warning_until_it_is_added(knowledge_copy: P
     ]), found
     platforms = knowledge_copy / "platforms.yaml"
     platforms.write_text(platforms.read_text(encoding="utf-8")
-                         + "\n- name: Kaufland\n  aliases: [kaufland.fr]\n  history: []\n",
+                         + "\n- name: Catawiki\n  aliases: [catawiki.fr]\n  history: []\n",
                          encoding="utf-8")
     found = warnings_about(lint(knowledge_copy), "is not in platforms.yaml")
     assert len(found) == 1 and "Bol.com" in found[0], found
