@@ -66,7 +66,12 @@ STOPWORDS = frozenset(
     .split()
 )
 # Words that carry meaning only when nothing else does ("merci" alone is small talk).
-COURTESY = frozenset("bonjour salut merci hello hi thanks thank svp please coucou bonsoir hey".split())
+COURTESY = frozenset(
+    "bonjour salut merci hello hi thanks thank svp please coucou bonsoir hey madame monsieur "
+    "messieurs dames cordialement remercie remerciant remerciements reconnaissant souhaiterais "
+    "desirerais aimerais pourriez sauriez permets regards dear sir kindly wondering"
+    .split()
+)
 
 
 @dataclass(frozen=True)
