@@ -122,10 +122,3 @@ class Knowledge:
     def entry(self, entry_id: str) -> Entry | None:
         """The entry with this id, or None."""
         return self._by_id.get(entry_id)
-
-    def platform(self, name: str) -> Platform | None:
-        """The platform with this exact name, or None."""
-        for platform in self.platforms:
-            if platform.name == name:
-                return platform
-        return None
