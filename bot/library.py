@@ -100,10 +100,15 @@ class Library:
             return self.last_problems
         try:
             knowledge, _ = compile_knowledge(self.folder, self.index_path)
+            matcher = Matcher(knowledge)
         except KnowledgeError as exc:
             self._reject(digest, exc.problems)
             return exc.problems
-        self.matcher = Matcher(knowledge)
+        except Exception as exc:  # whatever breaks, the edit is refused and the bot keeps going
+            problems = [Problem(str(self.folder), 0, f"{type(exc).__name__}: {str(exc)[:200]}")]
+            self._reject(digest, problems)
+            return problems
+        self.matcher = matcher
         self.last_problems = []
         log.info("knowledge reloaded: %d entries", len(knowledge.entries))
         return []

@@ -7,7 +7,9 @@ dates) and each value keeps the line it came from for error messages.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,10 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _YamlLoader = yaml.BaseLoader
 
 MIN_PHRASINGS = 4
+# The largest bundled file is under 70 kB; a file 15 times that size is a mistake (or an attack),
+# and reading it every few seconds would cost the running bot memory and time.
+MAX_FILE_BYTES = 1_000_000
+MAX_REPORTED_ALIASES = 5  # anchors/aliases reported per file (one is enough to refuse it)
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 EVENTS = ("signed", "refused", "renewed")
@@ -97,14 +103,31 @@ class _Reader:
         return out
 
 
-def read_yaml(path: Path, label: str, problems: list[Problem]) -> Any:
-    """Parse one file; a syntax error becomes a problem pointing at its line."""
+def read_yaml(path: Path, label: str, problems: list[Problem],
+              folder: Path | None = None) -> Any:
+    """Parse one file; a syntax error becomes a problem pointing at its line.
+
+    The file must be a regular file inside `folder` of at most MAX_FILE_BYTES, written without
+    YAML anchors and aliases: nested aliases expand exponentially ("billion laughs") and an alias
+    inside its own anchor never ends, so they are refused before anything is built from them.
+    """
+    refusal = file_refusal(path, folder)
+    if refusal:
+        problems.append(Problem(label, 0, refusal))
+        return None
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         problems.append(Problem(label, 1, f"not UTF-8 text ({exc.reason})"))
         return None
+    except OSError as exc:
+        problems.append(Problem(label, 0, f"cannot be read ({exc.strerror or exc})"))
+        return None
     try:
+        aliases = _aliases(text)
+        if aliases:
+            problems.extend(Problem(label, line, message) for line, message in aliases)
+            return None
         node = yaml.compose(text, Loader=_YamlLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -116,6 +139,47 @@ def read_yaml(path: Path, label: str, problems: list[Problem]) -> Any:
         problems.append(Problem(label, 1, f"YAML syntax: {exc}"))
         return None
     return None if node is None else _Reader(label, problems).value(node)
+
+
+def _aliases(text: str) -> list[tuple[int, str]]:
+    """Where the text uses YAML anchors (&name) or aliases (*name), as (line, message)."""
+    found: list[tuple[int, str]] = []
+    for event in yaml.parse(text, Loader=_YamlLoader):
+        anchor = getattr(event, "anchor", None)
+        if not anchor:
+            continue
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        kind = ("alias", "*") if isinstance(event, yaml.AliasEvent) else ("anchor", "&")
+        found.append((line, f"YAML {kind[0]} '{kind[1]}{anchor}' is not allowed: "
+                            "write the value out in full"))
+        if len(found) >= MAX_REPORTED_ALIASES:
+            break
+    return found
+
+
+def file_refusal(path: Path, folder: Path | None = None) -> str | None:
+    """Why a knowledge file cannot be read, or None when it is a regular file of sane size.
+
+    Only regular files are opened (a FIFO would block forever, a device could be endless), and a
+    link must lead to a file inside the knowledge folder (else its content could be echoed back
+    in error messages).
+    """
+    try:
+        if folder is not None and not path.resolve().is_relative_to(folder.resolve()):
+            return "is a link to a file outside the knowledge folder: copy the file instead"
+        info = path.stat()
+    except FileNotFoundError:
+        return "is a link to a file that does not exist"
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
+        return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a folder, not a file: rename it so it does not end with .yaml"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if info.st_size > MAX_FILE_BYTES:
+        return (f"is {info.st_size:,} bytes, more than the {MAX_FILE_BYTES:,} allowed: "
+                "split it into several files")
+    return None
 
 
 def _syntax_hint(exc: yaml.MarkedYAMLError) -> str:
@@ -219,32 +283,69 @@ class Validator:
 _LANG_NAMES = {"fr": "French", "en": "English"}
 
 
-def _file_digest(paths: list[Path]) -> str:
+def _file_digest(paths: list[Path], folder: Path | None = None) -> str:
+    """A hash of the files' names and contents; never blocks nor raises on a strange file.
+
+    A file the loader would refuse is hashed by its refusal and metadata instead of its content,
+    so the digest still changes when it is fixed, without reading a FIFO or a huge file.
+    """
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        refusal = file_refusal(path, folder)
+        if refusal is None:
+            try:
+                digest.update(path.read_bytes())
+                continue
+            except OSError as exc:
+                refusal = str(exc)
+        digest.update(b"\0refused\0" + refusal.encode() + _metadata(path))
     return digest.hexdigest()
 
 
+def _metadata(path: Path) -> bytes:
+    try:
+        info = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return b"missing"
+    return f"{info.st_mode}:{info.st_size}:{info.st_mtime_ns}:{info.st_ino}".encode()
+
+
 def knowledge_files(folder: Path) -> list[Path]:
-    """Every file that makes up the knowledge, in a stable order."""
+    """Every file that makes up the knowledge, in a stable order.
+
+    Whatever is named like a knowledge file is listed, even a folder or a broken link: the loader
+    then reports it rather than silently leaving it out.
+    """
     singles = [folder / name for name in ("sources.yaml", "platforms.yaml", "escalation.yaml",
                                           "synonyms.yaml")]
     entries = sorted((folder / "entries").glob("*.yaml")) + sorted((folder / "entries").glob("*.yml"))
-    return [p for p in singles if p.exists()] + entries
+    return [p for p in singles if p.exists() or p.is_symlink()] + entries
 
 
 def digest_of(folder: Path) -> str:
     """A content hash of the knowledge folder: it changes exactly when a file's content does."""
-    return _file_digest(knowledge_files(folder))
+    return _file_digest(knowledge_files(folder), folder)
 
 
 def load_knowledge(folder: Path) -> tuple[Knowledge, list[Problem]]:
     """Read and validate a knowledge folder; raises KnowledgeError if anything is an error.
 
-    Returns the knowledge with the warnings that did not stop it.
+    Returns the knowledge with the warnings that did not stop it. Any other failure while reading
+    (a bug, memory, a file vanishing mid-read) is a KnowledgeError too: a caller keeping the last
+    good knowledge must never be stopped by a strange edit.
     """
+    try:
+        return _load_knowledge(folder)
+    except KnowledgeError:
+        raise
+    except Exception as exc:  # RecursionError and MemoryError included
+        problem = Problem(str(folder), 0, f"the knowledge could not be read: "
+                                          f"{type(exc).__name__}: {str(exc)[:200]}")
+        raise KnowledgeError([problem]) from exc
+
+
+def _load_knowledge(folder: Path) -> tuple[Knowledge, list[Problem]]:
     problems: list[Problem] = []
     if not folder.is_dir():
         raise KnowledgeError([Problem(str(folder), 0, "knowledge folder not found")])
@@ -253,7 +354,7 @@ def load_knowledge(folder: Path) -> tuple[Knowledge, list[Problem]]:
 
     def parse(path: Path) -> Any:
         check.file = _label(path, folder)
-        return read_yaml(path, check.file, problems)
+        return read_yaml(path, check.file, problems, folder)
 
     sources = _sources(check, parse, folder / "sources.yaml")
     routes = _routes(check, parse, folder / "escalation.yaml", sources)
@@ -269,9 +370,14 @@ def load_knowledge(folder: Path) -> tuple[Knowledge, list[Problem]]:
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise KnowledgeError(errors)
-    knowledge = Knowledge(tuple(entries), tuple(platforms), routes, sources, _file_digest(files),
-                          synonyms)
+    knowledge = Knowledge(tuple(entries), tuple(platforms), routes, sources,
+                          _file_digest(files, folder), synonyms)
     return knowledge, problems
+
+
+def _present(path: Path) -> bool:
+    """Whether a name is there, even as a broken link (which is then reported, not skipped)."""
+    return path.exists() or path.is_symlink()
 
 
 def _label(path: Path, folder: Path) -> str:
@@ -282,7 +388,7 @@ def _label(path: Path, folder: Path) -> str:
 
 
 def _sources(check: Validator, parse: Any, path: Path) -> dict[str, SourceDoc]:
-    if not path.exists():
+    if not _present(path):
         return {}
     out: dict[str, SourceDoc] = {}
     for record in check.items(parse(path), "sources"):
@@ -312,7 +418,7 @@ def check_sources(check: Validator, record: Map, known: dict[str, SourceDoc],
 
 def _routes(check: Validator, parse: Any, path: Path,
             sources: dict[str, SourceDoc]) -> dict[str, Route]:
-    if not path.exists():
+    if not _present(path):
         return {}
     out: dict[str, Route] = {}
     for record in check.items(parse(path), "routes"):
@@ -328,7 +434,7 @@ def _routes(check: Validator, parse: Any, path: Path,
 
 def _platforms(check: Validator, parse: Any, path: Path,
                sources: dict[str, SourceDoc]) -> list[Platform]:
-    if not path.exists():
+    if not _present(path):
         return []
     out: list[Platform] = []
     for record in check.items(parse(path), "platforms"):
@@ -359,7 +465,7 @@ def _synonyms(check: Validator, parse: Any, path: Path) -> tuple[tuple[str, ...]
     """Groups of words that mean the same; a word may belong to one group only."""
     from bot.normalise import normalise
 
-    if not path.exists():
+    if not _present(path):
         return ()
     data = parse(path)
     if data is not None and not isinstance(data, Seq):
