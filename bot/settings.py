@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = PACKAGE_ROOT / "knowledge"
 DEFAULT_RETENTION_DAYS = 180
+MAX_RETENTION_DAYS = 36_500  # a century: longer periods overflow date arithmetic
 
 
 class ConfigError(Exception):
@@ -27,10 +29,11 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """Settings from CHARTERBOT_* variables, with defaults for everything."""
         env = dict(os.environ if env is None else env)
-        retention = env.get("CHARTERBOT_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
-        if not retention.strip().isdigit() or int(retention) < 1:
-            raise ConfigError(f"CHARTERBOT_RETENTION_DAYS must be a whole number of days, "
-                              f"not '{retention}'")
+        retention = env.get("CHARTERBOT_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS)).strip()
+        if (not re.fullmatch(r"[0-9]{1,6}", retention)
+                or not 1 <= int(retention) <= MAX_RETENTION_DAYS):
+            raise ConfigError(f"CHARTERBOT_RETENTION_DAYS must be a whole number of days from 1 "
+                              f"to {MAX_RETENTION_DAYS}, not '{retention[:20]}'")
         admins = frozenset(a.strip() for a in env.get("CHARTERBOT_ADMINS", "").split(",")
                            if a.strip())
         return cls(
