@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
@@ -44,20 +44,20 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
-from adapters import slack_http
+from adapters import slack_commands, slack_http
 from adapters import slack_render as render
 from bot.knowledge import KnowledgeError
-from bot.model import Lang, Message, Reply
+from bot.model import Command, Lang, Message, Reply
 from bot.service import Charterbot
 from bot.settings import ConfigError, Settings, require
+from bot.state import valid_text
 
 log = logging.getLogger("charterbot.slack")
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
 HTTP_HOST = "0.0.0.0"
-SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history", "im:read", "im:write",
-          "users:read")
+SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history", "users:read")
 SLASH_COMMAND = "/charte"
 INSTALL_DB = "slack.sqlite"
 OAUTH_STATE_SECONDS = 600
@@ -66,6 +66,7 @@ MAX_RETRIES = 2                    # per Web API call, for 429, and for errors s
 LISTENER_THREADS = 8
 POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral"})
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
+ADMIN_COMMANDS = ("stats", "unanswered", "reload")
 
 
 # -- settings -----------------------------------------------------------------------------------
@@ -178,10 +179,19 @@ def _from_bot(event: Mapping[str, Any]) -> bool:
 
 
 def _message(context: BoltContext, event: Mapping[str, Any]) -> Message:
+    """A member's message (DM or mention) for the core; a command word becomes the command."""
     attachment = "file" if event.get("files") or event.get("subtype") == "file_share" else None
-    return Message(text=render.plain_from_slack(event.get("text") or ""),
-                   user=_user(context, event.get("user", "")), channel="slack",
-                   attachment=attachment)
+    return _request(context, event.get("user", ""), event.get("text") or "",
+                    attachment=attachment)
+
+
+def _request(context: BoltContext, user_id: str, slack_text: str, **fields: Any) -> Message:
+    text = valid_text(render.plain_from_slack(slack_text))
+    command: tuple[Command, str] | None = slack_commands.parse(text)
+    if command:
+        return Message(text=text, user=_user(context, user_id), channel="slack",
+                       command=command[0], args=command[1])
+    return Message(text=text, user=_user(context, user_id), channel="slack", **fields)
 
 
 def locale_lang(client: WebClient, user_id: str) -> Lang:
@@ -210,11 +220,24 @@ def _thread_of(body: Mapping[str, Any]) -> str | None:
 
 # -- listeners ------------------------------------------------------------------------------------
 def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """A mention in a channel: the answer goes in the mention's thread."""
-    if _from_bot(event):
+    """A mention in a channel: the answer goes in the mention's thread; a command's answer
+    (erasure, language, staff figures) is shown to the member only.
+
+    Slack sends the mention again when it is edited (same `ts`, with `edited`): it is answered
+    once, whatever the event id.
+    """
+    core = _core(context)
+    if _from_bot(event) or not core.first_delivery(
+            f"slack:mention:{context.team_id or '-'}:{event['channel']}:{event['ts']}"):
         return
-    reply = _core(context).handle(_message(context, event))
-    _post(client, event["channel"], reply, thread_ts=event.get("thread_ts") or event["ts"])
+    message = _message(context, event)
+    reply = core.handle(message)
+    thread_ts = event.get("thread_ts") or event["ts"]
+    if message.command and reply.blocks:
+        client.chat_postEphemeral(channel=event["channel"], user=event.get("user", ""),
+                                  thread_ts=thread_ts, **render.message(reply))
+        return
+    _post(client, event["channel"], reply, thread_ts=thread_ts)
 
 
 def on_message(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -230,20 +253,72 @@ def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClien
     """The App Home tab: what the bot knows, in the member's language."""
     if event.get("tab", "home") != "home":
         return
-    reply = _core(context).overview(locale_lang(client, event["user"]))
-    client.views_publish(user_id=event["user"], view=render.home_view(reply))
+    publish_home(context, client, event["user"])
 
 
-def on_charte(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-    """`/charte <question>`: the answer for the asker only; `/charte` alone: the help."""
-    text = render.plain_from_slack(command.get("text") or "")
-    message = Message(text=text, user=_user(context, command["user_id"]), channel="slack",
-                      command=None if text else "help")
+def publish_home(context: BoltContext, client: WebClient, user_id: str,
+                 lang: Lang | None = None) -> None:
+    """Show the overview, with the language, erasure (and, for staff, admin) buttons.
+
+    The language is the one asked for, else the member's choice, else their Slack locale.
+    """
+    core, user = _core(context), _user(context, user_id)
+    if lang is None:
+        chosen = core.handle(Message(text="", user=user, channel="slack", command="help",
+                                     locale=locale_lang(client, user_id)))
+        lang = chosen.lang
+    view = render.home_view(core.overview(lang), admin=core.is_admin(user))
+    client.views_publish(user_id=user_id, view=view)
+
+
+def on_charte(ack: Ack, command: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """`/charte <question>`: the answer for the asker only; `/charte` alone: the help;
+    `/charte oubli`, `/charte langue en`, `/charte stats`...: that command.
+
+    Staff commands can take a while (grouping, reloading): they are acknowledged first and
+    answered through the response URL, within Slack's 3 seconds either way.
+    """
+    text = command.get("text") or ""
+    message = _request(context, command["user_id"], text)
+    if not message.text:
+        message = replace(message, command="help")
+    if message.command in ADMIN_COMMANDS:
+        ack()
+        reply = _core(context).handle(message)
+        if reply.blocks:
+            respond(response_type="ephemeral", **render.message(reply))
+        return
     reply = _core(context).handle(message)
     if reply.blocks:
         ack(response_type="ephemeral", **render.message(reply))
     else:
         ack()
+
+
+def on_home_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                   context: BoltContext, client: WebClient) -> None:
+    """App Home buttons: language, erasure and staff commands, answered in the app's DM."""
+    ack()
+    user_id = body["user"]["id"]
+    wanted = render.HOME_COMMANDS.get(action["action_id"])
+    if wanted is None:
+        return
+    args = action.get("value", "") if wanted == "language" else ""
+    reply = _core(context).handle(Message(text="", user=_user(context, user_id),
+                                          channel="slack", command=wanted, args=args))
+    _post(client, user_id, reply)
+    if wanted == "language" and reply.lang in ("fr", "en"):
+        publish_home(context, client, user_id, reply.lang)
+
+
+def on_uninstalled(event: dict[str, Any], context: BoltContext) -> None:
+    """Single-workspace mode: nothing stored to delete; the app just stops being called."""
+    log.info("slack: %s for workspace %s", event.get("type"), context.team_id)
+
+
+def on_ignored(ack: Ack) -> None:
+    """Events Slack may send that need no answer (a member joined a channel...)."""
+    ack()
 
 
 def on_suggestion(ack: Ack, body: dict[str, Any], action: dict[str, Any],
@@ -336,14 +411,24 @@ def build_app(core: Charterbot, settings: SlackSettings,
     logging.getLogger("slack_bolt.App").addFilter(_TOKEN_IN_CLIENT)   # a set: added once
     app = App(client=web_client(settings), signing_secret=settings.signing_secret,
               oauth_settings=oauth_settings(settings, core.settings.data_dir),
-              listener_executor=executor)
+              listener_executor=executor,
+              # HTTP mode checks signatures in slack_http (bolt's check logs refused bodies);
+              # Socket Mode needs none
+              request_verification_enabled=False)
     app.use(core_middleware(core))
     app.event("app_mention")(on_mention)
     app.event("message")(on_message)
     app.event("app_home_opened")(on_home_opened)
+    app.event("member_joined_channel")(on_ignored)
+    if app.installation_store is not None:  # many workspaces: bolt deletes the installation
+        app.enable_token_revocation_listeners()
+    else:
+        app.event("app_uninstalled")(on_uninstalled)
+        app.event("tokens_revoked")(on_uninstalled)
     app.command(SLASH_COMMAND)(on_charte)
     app.action(render.ENTRY_ACTION_PATTERN)(on_suggestion)
     app.action(render.FEEDBACK_PATTERN)(on_feedback)
+    app.action(render.HOME_ACTION_PATTERN)(on_home_button)
     app.error(on_error)
     return app
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from bot.model import Block, Reply
+from bot.model import Block, Command, Lang, Reply
 from bot.phrases import long_date, say
 
 # Slack Block Kit limits (api.slack.com/reference/block-kit).
@@ -30,6 +30,20 @@ ENTRY_ACTION = "charte_entry"           # suggestion buttons: charte_entry_0, ch
 FEEDBACK_UP = "charte_feedback_up"
 FEEDBACK_DOWN = "charte_feedback_down"
 ENTRY_ACTION_PATTERN = re.compile(rf"^{ENTRY_ACTION}_\d+$")
+# App Home buttons -> the core command they send (the language button's value is fr / en).
+HOME_COMMANDS: dict[str, Command] = {
+    "charte_home_language": "language", "charte_home_forget": "forget",
+    "charte_home_stats": "stats", "charte_home_unanswered": "unanswered",
+    "charte_home_reload": "reload",
+}
+HOME_ACTION_PATTERN = re.compile(r"^charte_home_[a-z]+$")
+# Their labels: Slack interface text like Telegram's command menu, not answers.
+HOME_LABELS: dict[Lang, dict[str, str]] = {
+    "fr": {"other_language": "English", "forget": "Effacer mes données", "stats": "Stats",
+           "unanswered": "Sans réponse", "reload": "Recharger"},
+    "en": {"other_language": "Français", "forget": "Erase my data", "stats": "Stats",
+           "unanswered": "Unanswered", "reload": "Reload"},
+}
 FEEDBACK_PATTERN = re.compile(rf"^({FEEDBACK_UP}|{FEEDBACK_DOWN})$")
 
 SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
@@ -195,6 +209,15 @@ def message(reply: Reply) -> Json:
     return {"text": fallback_text(reply), "blocks": reply_blocks(reply)}
 
 
-def home_view(reply: Reply) -> Json:
-    """The App Home tab for `Charterbot.overview(lang)`, with its topics as buttons."""
-    return {"type": "home", "blocks": reply_blocks(reply, MAX_HOME_BLOCKS)}
+def home_view(reply: Reply, admin: bool = False) -> Json:
+    """The App Home tab for `Charterbot.overview(lang)`, with its topics as buttons, then the
+    language and erasure buttons (and the staff commands for admins)."""
+    labels = HOME_LABELS[reply.lang]
+    other = "en" if reply.lang == "fr" else "fr"
+    buttons = [_button(labels["other_language"], other, "charte_home_language"),
+               _button(labels["forget"], "forget", "charte_home_forget")]
+    if admin:
+        buttons += [_button(labels[name], name, f"charte_home_{name}")
+                    for name in ("stats", "unanswered", "reload")]
+    tail = [{"type": "actions", "block_id": "charte_home", "elements": buttons}]
+    return {"type": "home", "blocks": reply_blocks(reply, MAX_HOME_BLOCKS - len(tail)) + tail}

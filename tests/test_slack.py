@@ -667,7 +667,7 @@ def test_manifest_matches_the_adapter() -> None:
     manifest = yaml.safe_load((REPO / "slack-manifest.yaml").read_text())
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(slack.SCOPES)
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
-        "app_mention", "message.im", "app_home_opened"}
+        "app_mention", "message.im", "app_home_opened", "app_uninstalled", "tokens_revoked"}
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == [slack.SLASH_COMMAND]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
