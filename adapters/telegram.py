@@ -15,11 +15,14 @@ In groups only commands, replies to the bot and messages mentioning it are answe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
+import signal
 import sys
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,7 +38,14 @@ from telegram import (
 )
 from telegram import Message as TelegramMessage
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -49,11 +59,15 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from tornado.httpserver import HTTPServer
 
+from adapters import telegram_webhook
 from adapters.telegram_render import keyboard, parse_press, render, without_feedback
 from bot.model import Command, Lang, Message, Reply
 from bot.service import Charterbot
 from bot.settings import ConfigError, Settings, require
+from bot.shared import shared_erasure_refused
+from bot.state import valid_text
 
 log = logging.getLogger("charterbot.telegram")
 
@@ -67,6 +81,7 @@ BOOTSTRAP_RETRIES = 3  # getMe / setWebhook attempts at start-up before giving u
 CALLBACK_ANSWER_LIMIT = 200  # characters Telegram shows in a callback answer
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 EXIT_OK, EXIT_UNREACHABLE, EXIT_CONFIG = 0, 1, 2
+ADMIN_COMMANDS = ("stats", "unanswered", "reload")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 # Telegram command -> core command. Unknown commands addressed to the bot get `help`.
@@ -138,21 +153,37 @@ async def drop_duplicates(update: object, context: ContextTypes.DEFAULT_TYPE) ->
         raise ApplicationHandlerStop
 
 
-def to_message(user: User, text: str, **fields: Any) -> Message:
-    """The core's message for something a Telegram user sent."""
-    return Message(text=text, user=f"{CHANNEL}:{user.id}", channel=CHANNEL,
-                   locale=user.language_code, **fields)
+def to_message(user: User, text: str, sender_chat: Chat | None = None, **fields: Any) -> Message:
+    """The core's message for something a Telegram user sent.
+
+    Someone posting as a chat (an anonymous group admin, a linked channel) is that chat: all
+    anonymous admins share Telegram's one placeholder user, so they are told apart by group.
+    """
+    sender = f"{CHANNEL}:chat:{sender_chat.id}" if sender_chat else f"{CHANNEL}:{user.id}"
+    return Message(text=valid_text(text), user=sender, channel=CHANNEL,
+                   locale=None if sender_chat else user.language_code, **fields)
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answer a known /command, with its arguments or deep-link payload."""
+    """Answer a known /command, with its arguments or deep-link payload.
+
+    Staff commands run in a worker thread (this handler is registered non-blocking for them), so
+    grouping many unanswered questions never holds up other sellers' answers.
+    """
     message, user = update.message, update.effective_user
     if message is None or user is None or not message.text:
         return
     name = message.text.split()[0][1:].split("@")[0].lower()
-    request = to_message(user, message.text, command=COMMANDS.get(name, "help"),
-                         args=" ".join(context.args or []))
-    await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message))
+    request = to_message(user, message.text, message.sender_chat,
+                         command=COMMANDS.get(name, "help"), args=" ".join(context.args or []))
+    core = _core(context)
+    if request.command == "forget" and message.sender_chat:
+        reply = shared_erasure_refused(core, request.user)
+    elif request.command in ADMIN_COMMANDS:
+        reply = await asyncio.to_thread(core.handle, request)
+    else:
+        reply = core.handle(request)
+    await send_reply(context.bot, message.chat, reply, _quote(message), _thread(message))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -162,8 +193,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     text = strip_mention(message.text or "", context.bot.username)
     # a /command the bot does not have gets the help
-    request = to_message(user, text, command="help" if text.startswith("/") else None)
-    await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message))
+    request = to_message(user, text, message.sender_chat,
+                         command="help" if text.startswith("/") else None)
+    await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message),
+                     _thread(message))
 
 
 async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -172,8 +205,9 @@ async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if message is None or user is None or not addressed(message, context.bot):
         return
     request = to_message(user, strip_mention(message.caption or "", context.bot.username),
-                         attachment=attachment_kind(message))
-    await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message))
+                         message.sender_chat, attachment=attachment_kind(message))
+    await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message),
+                     _thread(message))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -195,7 +229,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if query.message is not None:
         reply = core.handle(Message(text="", user=user, channel=CHANNEL, entry=press.entry,
                                     lang=press.lang))
-        await send_reply(context.bot, query.message.chat, reply, _quote(query.message))
+        await send_reply(context.bot, query.message.chat, reply, _quote(query.message),
+                         _thread(query.message))
 
 
 async def register_commands(app: AnyApplication) -> None:
@@ -217,17 +252,40 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # --- translation helpers -----------------------------------------------------------------------
 
-async def send_reply(bot: ExtBot[Any], chat: Chat, reply: Reply, reply_to: int | None) -> None:
-    """Send a Reply as one or more HTML messages; the keyboard goes with the last one."""
+async def send_reply(bot: ExtBot[Any], chat: Chat, reply: Reply, reply_to: int | None,
+                     thread: int | None = None) -> None:
+    """Send a Reply as one or more HTML messages; the keyboard goes with the last one.
+
+    In a forum topic the messages go to that topic (`thread`). A seller who blocked the bot, or a
+    chat the bot left, is one log line; a group that became a supergroup gets the answer at its
+    new id.
+    """
+    chat_id: int = chat.id
     chunks, markup = render(reply), keyboard(reply)
     for number, chunk in enumerate(chunks):
         first, last = number == 0, number == len(chunks) - 1
-        await bot.send_message(
-            chat.id, chunk, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
-            if first and reply_to else None,
-            reply_markup=markup if last else None,
-        )
+        send = partial(bot.send_message, text=chunk, parse_mode=ParseMode.HTML,
+                       link_preview_options=NO_PREVIEW, message_thread_id=thread,
+                       reply_markup=markup if last else None)
+        quote = (ReplyParameters(reply_to, allow_sending_without_reply=True)
+                 if first and reply_to else None)
+        try:
+            await send(chat_id=chat_id, reply_parameters=quote)
+        except ChatMigrated as moved:
+            log.info("telegram: chat %s is now %s, answering there", chat_id, moved.new_chat_id)
+            chat_id = int(moved.new_chat_id)
+            await send(chat_id=chat_id, reply_parameters=None)  # the quoted id was the old chat's
+        except Forbidden as refused:
+            log.info("telegram: cannot write to chat %s (%s), answer dropped", chat_id,
+                     refused.message)
+            return
+
+
+def _thread(message: object) -> int | None:
+    """The forum topic a message was posted in, to answer there (None outside topics)."""
+    if isinstance(message, TelegramMessage) and message.is_topic_message:
+        return message.message_thread_id
+    return None
 
 
 def addressed(message: TelegramMessage, bot: ExtBot[Any]) -> bool:
@@ -235,7 +293,10 @@ def addressed(message: TelegramMessage, bot: ExtBot[Any]) -> bool:
     if message.chat.type == ChatType.PRIVATE:
         return True
     replied = message.reply_to_message
-    if replied and replied.from_user and replied.from_user.id == bot.id:
+    # in a forum topic every message "replies" to the topic's first message: a topic the bot
+    # opened is not a conversation with it
+    if (replied and replied.from_user and replied.from_user.id == bot.id
+            and not replied.forum_topic_created):
         return True
     return mentions_bot(message, bot)
 
@@ -317,17 +378,21 @@ def _core(context: ContextTypes.DEFAULT_TYPE) -> Charterbot:
 
 def build(core: Charterbot, config: TelegramConfig) -> AnyApplication:
     """The python-telegram-bot Application for `core`, handlers registered, not yet running."""
-    app = (
+    builder = (
         ApplicationBuilder()
         .token(config.token)
         .base_url(config.api_url)
         .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
         .post_init(register_commands)
-        .build()
     )
+    if config.webhook:  # updates come through adapters.telegram_webhook, not PTB's Updater
+        builder = builder.updater(None)
+    app = builder.build()
     app.bot_data["core"] = core
     messages = filters.UpdateType.MESSAGE
     app.add_handler(TypeHandler(Update, drop_duplicates), group=-1)
+    staff = [name for name, command in COMMANDS.items() if command in ADMIN_COMMANDS]
+    app.add_handler(CommandHandler(staff, on_command, filters=messages, block=False))
     app.add_handler(CommandHandler(list(COMMANDS), on_command, filters=messages))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(messages & filters.TEXT, on_text))
@@ -337,10 +402,53 @@ def build(core: Charterbot, config: TelegramConfig) -> AnyApplication:
 
 
 def webhook_options(config: TelegramConfig, listen: str = LISTEN_ALL) -> dict[str, Any]:
-    """Arguments for run_webhook / Updater.start_webhook: path /telegram, secret checked (403)."""
+    """Arguments for PTB's run_webhook / Updater.start_webhook: path /telegram, secret checked.
+
+    Kept for callers of PTB's own server; `run` uses `serve_webhook` instead, which checks the
+    secret and the length before reading a body.
+    """
     return {"listen": listen, "port": config.port, "url_path": WEBHOOK_PATH,
             "webhook_url": config.webhook_url, "secret_token": config.webhook_secret,
             "allowed_updates": ALLOWED_UPDATES}
+
+
+async def start_webhook(app: AnyApplication, config: TelegramConfig,
+                        listen: str = LISTEN_ALL) -> HTTPServer:
+    """Serve /telegram on listen:$PORT (secret and length checked first), then setWebhook."""
+    server = telegram_webhook.server(app, WEBHOOK_PATH, config.webhook_secret)
+    server.listen(config.port, address=listen)
+    try:
+        await telegram_webhook.set_webhook(app.bot, config.webhook_url, config.webhook_secret,
+                                           ALLOWED_UPDATES, BOOTSTRAP_RETRIES)
+    except BaseException:
+        await stop_webhook(server)
+        raise
+    return server
+
+
+async def stop_webhook(server: HTTPServer) -> None:
+    """Stop accepting updates and close the open connections."""
+    server.stop()
+    await server.close_all_connections()
+
+
+async def serve_webhook(app: AnyApplication, config: TelegramConfig,
+                        stop: asyncio.Event | None = None) -> None:
+    """What run_webhook does, with charterbot's webhook server: until SIGINT / SIGTERM."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with app:  # initialize (getMe) ... shutdown
+        if app.post_init:
+            await app.post_init(app)
+        server = await start_webhook(app, config)
+        try:
+            await app.start()
+            await stop.wait()
+            await app.stop()
+        finally:
+            await stop_webhook(server)
 
 
 def run(app: AnyApplication, config: TelegramConfig) -> None:
@@ -349,7 +457,7 @@ def run(app: AnyApplication, config: TelegramConfig) -> None:
         if urlsplit(config.webhook_url).path.rstrip("/") != f"/{WEBHOOK_PATH}":
             log.warning("TELEGRAM_WEBHOOK_URL does not end with /%s, where updates are served "
                         "(fine only if a proxy rewrites the path)", WEBHOOK_PATH)
-        app.run_webhook(**webhook_options(config), bootstrap_retries=BOOTSTRAP_RETRIES)
+        asyncio.run(serve_webhook(app, config))
     else:
         app.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,6 +17,14 @@ from bot.state import State
 # Two logged questions this similar (token_set_ratio on normalised text: case, accents and SMS
 # spellings folded, so "météo ?" and "meteo" are one question) count as one group.
 GROUP_SIMILARITY = 70
+# Grouping is bounded so that anyone filling the log cannot make a report slow: only the most
+# recent questions are grouped (the terminal report reads more), and each question is compared
+# with at most MAX_CANDIDATES groups, those sharing the most words with it (a group is reachable
+# through its first MAX_POSTINGS groups per word). Cost: about questions x words x MAX_POSTINGS.
+CHAT_MAX_QUESTIONS = 5_000
+REPORT_MAX_QUESTIONS = 100_000
+MAX_CANDIDATES = 20
+MAX_POSTINGS = 64
 
 
 @dataclass
@@ -27,32 +36,65 @@ class Group:
     lang: str
     platforms: set[str] = field(default_factory=set)
     questions: list[str] = field(default_factory=list)
+    key: str = ""  # the example, normalised
 
 
-def group_unanswered(state: State, since: str) -> list[Group]:
-    """Fallbacks and weak answers since `since`, grouped, most frequent first.
+def group_unanswered(state: State, since: str,
+                     limit: int = CHAT_MAX_QUESTIONS) -> list[Group]:
+    """Fallbacks and weak answers since `since` (the `limit` most recent), grouped, most
+    frequent first.
 
     A group's `closest` is the best-scoring entry the matcher found for any of its questions.
     """
     rows = state.query("select text, lang, platform, candidate, candidate_score from questions "
-                       "where text is not null and at >= ? order by at", [since])
-    groups: list[Group] = []
-    for row in rows:
-        text = row["text"]
-        for group in groups:
-            if fuzz.token_set_ratio(text, group.example, processor=normalise) >= GROUP_SIMILARITY:
-                break
-        else:
-            group = Group(text, 0, None, 0.0, row["lang"])
-            groups.append(group)
+                       "where text is not null and at >= ? order by at desc, id desc limit ?",
+                       [since, limit])
+    grouper = _Grouper()
+    for row in reversed(rows):
+        group = grouper.place(row["text"], row["lang"])
         group.count += 1
         score = row["candidate_score"] or 0.0
         if row["candidate"] and (group.closest is None or score > group.score):
             group.closest, group.score = row["candidate"], score
-        group.questions.append(text)
+        group.questions.append(row["text"])
         if row["platform"]:
             group.platforms.add(row["platform"])
-    return sorted(groups, key=lambda g: g.count, reverse=True)
+    return sorted(grouper.groups, key=lambda g: g.count, reverse=True)
+
+
+class _Grouper:
+    """Finds the group of a question among the groups sharing words with it."""
+
+    def __init__(self) -> None:
+        self.groups: list[Group] = []
+        self._exact: dict[str, Group] = {}
+        self._postings: dict[str, list[int]] = defaultdict(list)
+
+    def place(self, text: str, lang: str) -> Group:
+        key = normalise(text)
+        group = self._exact.get(key) or self._similar(key)
+        if group is None:
+            group = Group(text, 0, None, 0.0, lang, key=key)
+            self._index(group)
+        self._exact.setdefault(key, group)
+        return group
+
+    def _similar(self, key: str) -> Group | None:
+        shared: Counter[int] = Counter()
+        for word in set(key.split()):
+            shared.update(self._postings.get(word, ()))
+        for number, _ in shared.most_common(MAX_CANDIDATES):
+            if fuzz.token_set_ratio(key, self.groups[number].key) >= GROUP_SIMILARITY:
+                return self.groups[number]
+        return None
+
+    def _index(self, group: Group) -> None:
+        number = len(self.groups)
+        self.groups.append(group)
+        for word in set(group.key.split()):
+            postings = self._postings[word]
+            if len(postings) < MAX_POSTINGS:
+                postings.append(number)
 
 
 def feedback_summary(state: State) -> list[dict[str, object]]:
@@ -80,7 +122,7 @@ def print_unanswered(settings: Settings, since: str | None, as_json: bool) -> in
                   file=sys.stderr)
             return 2
     state = _open_state(settings)
-    groups = group_unanswered(state, start)
+    groups = group_unanswered(state, start, REPORT_MAX_QUESTIONS)
     state.close()
     if as_json:
         print(json.dumps([{"example": g.example, "count": g.count, "closest": g.closest,

@@ -22,7 +22,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.telegram import ALLOWED_UPDATES, TelegramConfig, build, main, webhook_options
+from adapters.telegram import (
+    ALLOWED_UPDATES,
+    TelegramConfig,
+    build,
+    main,
+    start_webhook,
+    stop_webhook,
+)
 from adapters.telegram_render import CALLBACK_LIMIT, TEXT_LIMIT, render, size
 from bot.library import INDEX_FILE
 from bot.model import Message
@@ -109,17 +116,16 @@ async def polling(api: FakeBotApi, core: Charterbot) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def webhook(api: FakeBotApi, core: Charterbot) -> AsyncIterator[Any]:
-    """The adapter's Application serving its webhook on 127.0.0.1, as run_webhook would."""
+    """The adapter's Application serving its webhook on 127.0.0.1, as serve_webhook does."""
     port = free_port()
     config = TelegramConfig(TOKEN, api.base_url, True, f"http://127.0.0.1:{port}/telegram",
                             SECRET, port)
     app = build(core, config)
-    assert app.updater is not None
     await app.initialize()
-    await app.updater.start_webhook(**webhook_options(config, listen="127.0.0.1"))
+    server = await start_webhook(app, config, listen="127.0.0.1")
     await app.start()
     yield app
-    await app.updater.stop()
+    await stop_webhook(server)
     await app.stop()
     await app.shutdown()
 

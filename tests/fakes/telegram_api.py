@@ -59,6 +59,7 @@ class FakeBotApi:
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
         self._failures: dict[str, int] = {}
+        self._refusals: dict[str, tuple[int, str, dict[str, Any] | None]] = {}
         self._message_ids = itertools.count(1000)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -94,6 +95,11 @@ class FakeBotApi:
     def fail_next(self, method: str, retry_after: int = 1) -> None:
         """Answer the next call of `method` with 429 Too Many Requests and this retry_after."""
         self._failures[method] = retry_after
+
+    def refuse_next(self, method: str, code: int, description: str,
+                    parameters: dict[str, Any] | None = None) -> None:
+        """Answer the next call of `method` with this Bot API error (403 blocked, 400 migrated)."""
+        self._refusals[method] = (code, description, parameters)
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         """Parameters of every successful call of `method`, in order."""
@@ -155,6 +161,10 @@ class FakeBotApi:
             self._record(method, {**params, "_rejected": 429})
             return _error(429, f"Too Many Requests: retry after {retry_after}",
                           {"retry_after": retry_after})
+        if method in self._refusals:
+            code, description, parameters = self._refusals.pop(method)
+            self._record(method, {**params, "_rejected": code})
+            return _error(code, description, parameters)
         if method == "getUpdates":  # a long poll: record it when it starts waiting
             self._record(method, params)
         result = await handler(params)
