@@ -389,6 +389,7 @@ def build(core: Charterbot, config: TelegramConfig) -> AnyApplication:
         builder = builder.updater(None)
     app = builder.build()
     app.bot_data["core"] = core
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
     messages = filters.UpdateType.MESSAGE
     app.add_handler(TypeHandler(Update, drop_duplicates), group=-1)
     staff = [name for name, command in COMMANDS.items() if command in ADMIN_COMMANDS]
