@@ -50,7 +50,7 @@ from bot.knowledge import KnowledgeError
 from bot.model import Command, Lang, Message, Reply
 from bot.service import Charterbot
 from bot.settings import ConfigError, Settings, require
-from bot.state import valid_text
+from bot.state import make_private, valid_text
 
 log = logging.getLogger("charterbot.slack")
 
@@ -385,6 +385,7 @@ def oauth_settings(settings: SlackSettings, data_dir: Path) -> OAuthSettings | N
     """Install and redirect pages, with installations and states in SQLite (slack-sdk stores)."""
     if not (settings.client_id and settings.client_secret):
         return None
+    make_private(data_dir / INSTALL_DB)  # it holds every workspace's bot token
     database = str(data_dir / INSTALL_DB)
     return OAuthSettings(
         client_id=settings.client_id, client_secret=settings.client_secret, scopes=list(SCOPES),

@@ -59,6 +59,8 @@ def load_secret(data_dir: Path, configured: str | None) -> bytes:
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         _write_private(path, secrets.token_hex(32))
+    if path.stat().st_mode & 0o077:  # a key readable by others lets them undo the pseudonyms
+        os.chmod(path, PRIVATE_FILE_MODE)
     key = path.read_text(errors="replace").strip()
     if len(key) < MIN_SECRET_CHARS:
         raise SecretError(f"{path} is empty or too short (at least {MIN_SECRET_CHARS} "
@@ -82,7 +84,7 @@ def _write_private(path: Path, content: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _make_private(path: Path) -> None:
+def make_private(path: Path) -> None:
     """Create the database file 0600 before SQLite does (it would use the umask, often 0644),
     and tighten an existing one; SQLite gives its -wal and -shm files the database's mode."""
     os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE))
@@ -96,7 +98,7 @@ class State:
 
     def __init__(self, path: Path, secret: bytes, retention_days: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _make_private(path)
+        make_private(path)
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: no corruption on a crash, and no fsync per logged question

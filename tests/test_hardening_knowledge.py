@@ -82,9 +82,15 @@ def oversized(folder: Path) -> str:
     return "law.yaml:0: is "
 
 
+def fifo(folder: Path) -> str:
+    os.mkfifo(folder / "entries" / "pipe.yaml")
+    return "pipe.yaml:0: is not a regular file"
+
+
 HOSTILE: dict[str, Callable[[Path], str]] = {
     "self-alias": self_alias, "anchors": anchors_in_an_entry, "dangling-link": dangling_link,
     "folder-named-yaml": folder_named_yaml, "link-outside": link_outside, "oversized": oversized,
+    "fifo": fifo,
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import stat
 import time
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
@@ -247,6 +248,7 @@ def test_uninstalling_deletes_the_workspace_installation(
     store = SQLite3InstallationStore(database=str(tmp_path / slack.INSTALL_DB),
                                      client_id="111.222")
     assert store.find_installation(enterprise_id=None, team_id="T0OTHER") is not None
+    assert stat.S_IMODE((tmp_path / slack.INSTALL_DB).stat().st_mode) == 0o600  # tokens inside
     answer = sender.event(event_body({"type": "app_uninstalled", "event_ts": "1700000700.1"},
                                      team="T0OTHER"))
     assert answer.status == 200

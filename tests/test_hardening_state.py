@@ -46,11 +46,13 @@ def test_state_database_and_key_are_private_to_the_bot_user(tmp_path: Path) -> N
         assert mode(path) == 0o600, f"{path.name} is {oct(mode(path))}"
 
 
-def test_an_existing_world_readable_database_is_tightened(tmp_path: Path) -> None:
+def test_an_existing_world_readable_database_and_key_are_tightened(tmp_path: Path) -> None:
     Charterbot(Settings(data_dir=tmp_path)).close()
-    os.chmod(tmp_path / "state.sqlite", 0o644)
+    for name in ("state.sqlite", SECRET_FILE):
+        os.chmod(tmp_path / name, 0o644)
     Charterbot(Settings(data_dir=tmp_path)).close()
     assert mode(tmp_path / "state.sqlite") == 0o600
+    assert mode(tmp_path / SECRET_FILE) == 0o600
 
 
 def test_an_empty_key_file_is_refused_not_used(tmp_path: Path) -> None:
