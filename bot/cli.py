@@ -151,7 +151,8 @@ def _knowledge_build(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     folder = args.dir or settings.knowledge_dir
     index = settings.data_dir / INDEX_FILE
-    knowledge, warnings = compile_knowledge(folder, index)
+    engine, warnings = compile_knowledge(folder, index)
+    knowledge = engine.knowledge
     for warning in warnings:
         print(warning)
     print(f"compiled {len(knowledge.entries)} entries, {len(knowledge.platforms)} platforms "

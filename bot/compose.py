@@ -1,23 +1,34 @@
-"""Turn a matched entry (and the platforms a question named) into a platform-neutral Reply."""
+"""Turn the engine's decision (an entry, a question back, or none) into a platform-neutral Reply."""
 
 from __future__ import annotations
 
-from bot.knowledge import Entry, Knowledge, Platform
+from bot.engine import Decision
+from bot.knowledge import Caveat, Entry, Knowledge, Platform
 from bot.model import Block, Kind, Lang, PlatformStatus, Reply, Source, Suggestion
 from bot.phrases import long_date, say
 
-# "Did X sign?" names a platform, "who signed?" does not; both reply with the platforms' data.
-PLATFORM_ENTRY, LIST_ENTRY = "platform-status", "charter-signatories"
-LISTS_SIGNATORIES = (PLATFORM_ENTRY, LIST_ENTRY)
+# "Did X sign?" and "who signed?" both reply with the platforms' data.
+SIGNATORY_ROLES = ("platform-status", "signatory-list")
 MAX_SOURCES = 5
 
 
-def fit_platform_entry(knowledge: Knowledge, entry: Entry, named: bool) -> Entry:
-    """Swap 'who signed?' and 'did X sign?' according to whether the question names a platform."""
-    wanted = PLATFORM_ENTRY if named else LIST_ENTRY
-    if entry.id in LISTS_SIGNATORIES and entry.id != wanted:
-        return knowledge.entry(wanted) or entry
-    return entry
+def decision_reply(knowledge: Knowledge, decision: Decision, lang: Lang) -> Reply:
+    """The reply a seller gets for the engine's decision on their message."""
+    platforms = list(decision.platforms)
+    if decision.verdict == "empty":
+        return notice("empty", lang, kind="fallback")
+    if decision.verdict == "answer" and decision.entry:
+        reply = answer_reply(knowledge, decision.entry, platforms, lang, decision.confidence,
+                             list(decision.options), decision.caveats)
+    elif decision.verdict == "clarify":
+        reply = clarify_reply(platforms, lang, decision.confidence, list(decision.options))
+    else:
+        reply = fallback_reply(knowledge, platforms, lang, decision.confidence,
+                               list(decision.options), decision.outside)
+    if decision.truncated:
+        reply = Reply(**{**reply.__dict__, "blocks": (Block("note", say("too_long", lang)),
+                                                      *reply.blocks)})
+    return reply
 
 
 def text_blocks(text: str) -> list[Block]:
@@ -116,22 +127,25 @@ def suggestions(entries: list[Entry], lang: Lang) -> tuple[Suggestion, ...]:
 
 
 def answer_reply(knowledge: Knowledge, entry: Entry, platforms: list[Platform], lang: Lang,
-                 confidence: float, others: list[Entry]) -> Reply:
-    """The full answer for an entry, adapted to the platforms the question named."""
+                 confidence: float, others: list[Entry],
+                 caveats: tuple[Caveat, ...] = ()) -> Reply:
+    """The full answer for an entry, adapted to the platforms the question named; the caveats
+    the message's facts call for come first."""
     statuses = tuple(platform_status(p, lang) for p in platforms)
     notes = [Block("note", f"{s.summary} {advice(s, lang)}") for s in statuses]
-    status_first = entry.id in LISTS_SIGNATORIES
-    blocks = notes if status_first else []
+    status_first = entry.role in SIGNATORY_ROLES
+    blocks = [Block("note", c.text[lang].strip()) for c in caveats]
+    blocks += notes if status_first else []
     blocks += text_blocks(entry.answer[lang])
     blocks += [] if status_first else notes
-    cited = list(entry.sources)
+    cited = list(entry.sources) + [s for c in caveats for s in c.sources]
     for platform in platforms:
         cited += [s for e in platform.history for s in e.sources]
-    if entry.id in LISTS_SIGNATORIES and not platforms:
+    if entry.role in SIGNATORY_ROLES and not platforms:
         blocks += signatory_lists(knowledge, lang)
     blocks += escalation_steps(knowledge, entry, lang)
     if others:
-        blocks.append(Block("note", say("did_you_mean", lang)))
+        blocks.append(Block("note", say("also_about", lang)))
     return Reply(kind="smalltalk" if entry.kind == "smalltalk" else "answer", lang=lang,
                  blocks=tuple(blocks), platforms=statuses,
                  sources=() if entry.kind == "smalltalk" else sources_for(knowledge, cited)[
@@ -141,16 +155,28 @@ def answer_reply(knowledge: Knowledge, entry: Entry, platforms: list[Platform], 
                  feedback=entry.kind != "smalltalk")
 
 
+def clarify_reply(platforms: list[Platform], lang: Lang, confidence: float,
+                  options: list[Entry]) -> Reply:
+    """A question back: the message is about the platforms, but which of these topics?"""
+    statuses = tuple(platform_status(p, lang) for p in platforms)
+    return Reply(kind="clarify", lang=lang, blocks=(Block("paragraph", say("clarify", lang)),),
+                 platforms=statuses, suggestions=suggestions(options, lang),
+                 confidence=confidence)
+
+
 def fallback_reply(knowledge: Knowledge, platforms: list[Platform], lang: Lang,
-                   confidence: float, maybe: list[Entry]) -> Reply:
-    """An honest "I don't know", with what the bot can help with and any close entries."""
-    blocks = [Block("paragraph", say("fallback", lang))]
+                   confidence: float, maybe: list[Entry], outside: Entry | None = None) -> Reply:
+    """An honest "I don't know", saying where to look when the topic is a known one the bot
+    does not cover, with what the bot can help with and any close entries."""
+    blocks = text_blocks(outside.answer[lang]) if outside else [
+        Block("paragraph", say("fallback", lang))]
     statuses = tuple(platform_status(p, lang) for p in platforms)
     blocks += [Block("note", s.summary) for s in statuses]
     blocks.append(Block("note", say("logged", lang)))
     if maybe:
         blocks.append(Block("note", say("did_you_mean", lang)))
     return Reply(kind="fallback", lang=lang, blocks=tuple(blocks), platforms=statuses,
+                 sources=sources_for(knowledge, list(outside.sources)) if outside else (),
                  suggestions=suggestions(maybe, lang), confidence=confidence)
 
 

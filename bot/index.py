@@ -16,13 +16,23 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.knowledge import Entry, Knowledge, Platform, PlatformEvent, Route, SourceDoc
+from bot.knowledge import (
+    Caveat,
+    Entry,
+    Knowledge,
+    Platform,
+    PlatformEvent,
+    Route,
+    SourceDoc,
+    WordLists,
+)
 
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 
 
-def build_index(knowledge: Knowledge, path: Path) -> None:
-    """Write `knowledge` to a fresh index at `path`, atomically replacing any older one."""
+def build_index(knowledge: Knowledge, path: Path, model: bytes = b"") -> None:
+    """Write `knowledge` (and the engine's trained `model`) to a fresh index at `path`,
+    atomically replacing any older one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".index-", suffix=".sqlite", dir=path.parent)
     os.close(fd)
@@ -42,6 +52,12 @@ def build_index(knowledge: Knowledge, path: Path) -> None:
         db.table("sources").insert_all((asdict(s) for s in knowledge.sources.values()), pk="id")
         db.table("synonyms").insert_all(({"line": n, "words": json.dumps(g, ensure_ascii=False)}
                                    for n, g in enumerate(knowledge.synonyms)), pk="line")
+        db.table("extras").insert_all([
+            {"key": "words", "value": json.dumps(_words_data(knowledge.words), ensure_ascii=False)},
+            {"key": "caveats", "value": json.dumps([asdict(c) for c in knowledge.caveats],
+                                                   ensure_ascii=False)},
+        ], pk="key")
+        db.table("model").insert({"id": 1, "blob": model}, pk="id")
         db.close()
         os.replace(tmp_name, path)
     except BaseException:
@@ -59,6 +75,8 @@ def _create_tables(db: sqlite_utils.Database) -> None:
     db.table("routes").create({"id": str, "data": str}, pk="id")
     db.table("sources").create({"id": str, "title": str, "url": str}, pk="id")
     db.table("synonyms").create({"line": int, "words": str}, pk="line")
+    db.table("extras").create({"key": str, "value": str}, pk="key")
+    db.table("model").create({"id": int, "blob": bytes}, pk="id")
 
 
 def _entry_rows(knowledge: Knowledge) -> list[dict[str, Any]]:
@@ -99,9 +117,34 @@ def read_index(path: Path) -> Knowledge:
         sources = {row["id"]: SourceDoc(**row) for row in db.table("sources").rows}
         synonyms = tuple(tuple(json.loads(row["words"]))
                          for row in db.table("synonyms").rows_where(order_by="line"))
+        extras = {row["key"]: json.loads(row["value"]) for row in db.table("extras").rows}
     finally:
         db.close()
-    return Knowledge(entries, platforms, routes, sources, digest, synonyms)
+    caveats = tuple(Caveat(**{**c, "topics": tuple(c["topics"]), "cues": tuple(c["cues"]),
+                              "sources": tuple(c["sources"])}) for c in extras["caveats"])
+    return Knowledge(entries, platforms, routes, sources, digest, synonyms,
+                     _words(extras["words"]), caveats)
+
+
+def read_model(path: Path) -> bytes:
+    """The trained model stored with the index (empty when there is none)."""
+    db = sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+    try:
+        rows = list(db.table("model").rows)
+    finally:
+        db.close()
+    return bytes(rows[0]["blob"]) if rows else b""
+
+
+def _words_data(lists: WordLists) -> dict[str, Any]:
+    return {"stopwords": sorted(lists.stopwords), "courtesy": sorted(lists.courtesy),
+            "spellings": lists.spellings,
+            "markers": {lang: sorted(words) for lang, words in lists.markers.items()}}
+
+
+def _words(data: dict[str, Any]) -> WordLists:
+    return WordLists(frozenset(data["stopwords"]), frozenset(data["courtesy"]), data["spellings"],
+                     {lang: frozenset(words) for lang, words in data["markers"].items()})
 
 
 def _entry(data: dict[str, Any]) -> Entry:

@@ -100,10 +100,33 @@ class Entry:
     file: str = ""
     line: int = 0
     phrasing_lines: dict[str, int] = field(default_factory=dict, compare=False)
+    role: str = ""  # what the code asks this entry for (`platform-status`...); see ROLES
 
     def label(self, lang: Lang) -> str:
         """Short label for a suggestion button."""
         return self.title.get(lang) or self.title.get("fr") or self.id
+
+
+@dataclass(frozen=True)
+class WordLists:
+    """The word lists of `words.yaml`, folded: what the engine ignores, rewrites or counts."""
+
+    stopwords: frozenset[str] = frozenset()
+    courtesy: frozenset[str] = frozenset()
+    spellings: dict[str, str] = field(default_factory=dict)
+    markers: dict[Lang, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A fact in a message that limits what the law gives (`caveats.yaml`)."""
+
+    id: str
+    text: Texts
+    topics: tuple[str, ...]
+    cues: tuple[str, ...] = ()
+    before_year: int = 0
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +137,8 @@ class Knowledge:
     sources: dict[str, SourceDoc]
     digest: str = ""
     synonyms: tuple[tuple[str, ...], ...] = ()
+    words: WordLists = field(default_factory=WordLists)
+    caveats: tuple[Caveat, ...] = ()
     _by_id: dict[str, Entry] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -122,3 +147,7 @@ class Knowledge:
     def entry(self, entry_id: str) -> Entry | None:
         """The entry with this id, or None."""
         return self._by_id.get(entry_id)
+
+    def role(self, role: str) -> Entry | None:
+        """The entry that plays `role` (`knowledge check` makes sure there is exactly one)."""
+        return next((e for e in self.entries if e.role == role), None)

@@ -5,7 +5,7 @@ would refuse these files. When the files load, content checks add warnings, each
 
 - an entry not reviewed for a long time (``--max-age`` / ``CHARTERBOT_REVIEW_MAX_DAYS``, 365 days);
 - two entries with near-duplicate phrasings (a seller typing it could get either answer);
-- a phrasing that the matcher ranks closer to another entry than to its own;
+- a phrasing that the engine gives to another entry than its own;
 - a well-known marketplace named in an entry but missing from platforms.yaml.
 """
 
@@ -18,10 +18,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from bot.compose import fit_platform_entry
+from bot.engine import Engine
 from bot.knowledge import Entry, Knowledge, KnowledgeError, Problem
 from bot.loader import load_knowledge
-from bot.matcher import Matcher
 from bot.normalise import normalise, words
 from bot.settings import ConfigError
 
@@ -120,19 +119,21 @@ def near_duplicates(knowledge: Knowledge) -> list[Problem]:
     return out
 
 
-def misleading_phrasings(knowledge: Knowledge) -> list[Problem]:
-    """A warning for each phrasing the matcher ranks closer to another entry than to its own."""
-    matcher = Matcher(knowledge)
+def misleading_phrasings(knowledge: Knowledge, engine: Engine | None = None) -> list[Problem]:
+    """A warning for each phrasing the engine gives to another entry than its own."""
+    engine = engine or Engine(knowledge)
     out = []
     for entry, text in _phrasings(knowledge):
         # without the exact-phrasing shortcut: which entry a seller typing it slightly
         # differently would get
-        match = matcher.match(text, shortcut=False)
-        if match.best is None:
-            continue  # no content word: nothing to rank, and no other entry is preferred
-        winner = fit_platform_entry(knowledge, match.best.entry, bool(match.mentions))
-        if entry.id in (match.best.entry.id, winner.id):
-            continue  # ranked first, or chosen by the core's "names a platform or not" rule
+        decision = engine.decide(text, exact=False)
+        winner = decision.entry or decision.outside
+        if winner is None or winner.id == entry.id or decision.verdict != "answer" and \
+                entry.kind == "outside":
+            continue  # its own entry, nothing decided, or an out-of-scope example refused
+        if entry.role in ("platform-status", "signatory-list") and winner.role in (
+                "platform-status", "signatory-list"):
+            continue  # chosen by the "names a platform or not" rule
         out.append(Problem(entry.file, _where(entry, text),
                            f"phrasing '{text}' of entry '{entry.id}' matches entry '{winner.id}' "
                            f"({winner.file}:{winner.line}) better than its own: asked in other "

@@ -26,6 +26,7 @@ from bot.knowledge import (
     Route,
     SourceDoc,
 )
+from bot.loader_extras import check_roles, read_caveats, read_words
 from bot.model import LANGS, Lang
 
 try:  # libyaml is much faster; fall back to the pure-Python composer where it is missing
@@ -41,10 +42,10 @@ MAX_REPORTED_ALIASES = 5  # anchors/aliases reported per file (one is enough to 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 EVENTS = ("signed", "refused", "renewed")
-KINDS = ("answer", "smalltalk")
-TOPICS = ("charter", "law", "escalation", "problems", "platforms", "smalltalk")
+KINDS = ("answer", "smalltalk", "outside")  # outside: examples of what the bot does not cover
+TOPICS = ("charter", "law", "escalation", "problems", "platforms", "smalltalk", "outside")
 ENTRY_KEYS = {"id", "kind", "topic", "reviewed", "sources", "escalation", "phrasings", "answer",
-              "title"}
+              "title", "role"}
 PLATFORM_KEYS = {"name", "aliases", "history"}
 EVENT_KEYS = {"date", "event", "sources", "note", "uncertain"}
 ROUTE_KEYS = {"id", "name", "how", "cost", "sources"}
@@ -318,7 +319,7 @@ def knowledge_files(folder: Path) -> list[Path]:
     then reports it rather than silently leaving it out.
     """
     singles = [folder / name for name in ("sources.yaml", "platforms.yaml", "escalation.yaml",
-                                          "synonyms.yaml")]
+                                          "synonyms.yaml", "words.yaml", "caveats.yaml")]
     entries = sorted((folder / "entries").glob("*.yaml")) + sorted((folder / "entries").glob("*.yml"))
     return [p for p in singles if p.exists() or p.is_symlink()] + entries
 
@@ -360,18 +361,22 @@ def _load_knowledge(folder: Path) -> tuple[Knowledge, list[Problem]]:
     routes = _routes(check, parse, folder / "escalation.yaml", sources)
     platforms = _platforms(check, parse, folder / "platforms.yaml", sources)
     synonyms = _synonyms(check, parse, folder / "synonyms.yaml")
+    words = read_words(check, parse, folder / "words.yaml")
+    caveats = read_caveats(check, parse, folder / "caveats.yaml", sources, TOPICS)
     entries: list[Entry] = []
     for path in files:
         if path.parent.name == "entries":
             entries.extend(_entries(check, parse(path), sources, routes))
     _check_unique_entries(problems, entries)
+    if entries:
+        check_roles(problems, entries, _label(folder / "entries", folder))
     if not entries and not any(p.severity == "error" for p in problems):
         problems.append(Problem(_label(folder / "entries", folder), 0, "no entry found"))
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise KnowledgeError(errors)
     knowledge = Knowledge(tuple(entries), tuple(platforms), routes, sources,
-                          _file_digest(files, folder), synonyms)
+                          _file_digest(files, folder), synonyms, words, caveats)
     return knowledge, problems
 
 
@@ -526,7 +531,7 @@ def _entries(check: Validator, data: Any, sources: dict[str, SourceDoc],
                          check_sources(check, record, sources), escalation, phrasings,
                          check.texts(record, "answer"), check.texts(record, "title",
                                                                      required=False),
-                         check.file, record.line, lines))
+                         check.file, record.line, lines, check.text(record, "role", required=False)))
     return out
 
 

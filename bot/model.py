@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Lang = Literal["fr", "en"]
-Kind = Literal["answer", "fallback", "smalltalk", "command", "notice"]
+Kind = Literal["answer", "clarify", "fallback", "smalltalk", "command", "notice"]
 Status = Literal["signed", "refused", "unknown"]
 BlockKind = Literal["paragraph", "list", "steps", "heading", "note"]
 Command = Literal[

@@ -19,6 +19,8 @@ PHRASES: dict[str, dict[Lang, str]] = {
               "increases, counterfeit accusations or having nobody to talk to.",
     },
     "did_you_mean": {"fr": "Vouliez-vous parler de :", "en": "Did you mean:"},
+    "clarify": {"fr": "Votre message parle-t-il de :", "en": "Is your message about:"},
+    "also_about": {"fr": "Votre message parle aussi de :", "en": "Your message is also about:"},
     "logged": {
         "fr": "J'ai noté votre question pour que l'équipe complète mes connaissances.",
         "en": "I have logged your question so the team can fill the gap.",

@@ -9,31 +9,21 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict, deque
-from dataclasses import replace
 from typing import Any
 
 from bot import compose
 from bot.admin import admin_reply
+from bot.engine import Decision
+from bot.engine.decide import MAX_CHARS, WEAK_CONFIDENCE
 from bot.knowledge import Entry
 from bot.lang import detect_language
 from bot.library import INDEX_FILE, Library
-from bot.matcher import (
-    CLEAR_MARGIN,
-    MIN_COVERAGE,
-    MIN_EVIDENCE,
-    MIN_SPECIFIC,
-    PLATFORM_TOKEN,
-    SUGGEST_THRESHOLD,
-    Match,
-)
 from bot.model import Block, Lang, Message, Reply
-from bot.normalise import words
 from bot.settings import Settings
 from bot.state import State, load_secret
 
 log = logging.getLogger("charterbot")
 
-MAX_QUESTION_CHARS = 1000      # longer messages are answered from their beginning, with a note
 MAX_LOGGED_CHARS = 500         # what is kept of an unanswered question for staff
 RATE_LIMIT_MESSAGES = 8        # per seller within RATE_LIMIT_WINDOW seconds
 RATE_LIMIT_WINDOW = 20.0
@@ -41,11 +31,11 @@ RATE_LIMIT_TRACKED = 10_000    # sellers remembered before idle ones are forgott
 PURGE_EVERY_SECONDS = 3600.0
 LOCAL_CHANNELS = ("console", "cli")  # a person at this machine is not rate limited
 ADMIN_COMMANDS = ("stats", "unanswered", "reload")
-START_TOPICS = {"signataires": compose.LIST_ENTRY, "signatories": compose.LIST_ENTRY,
+START_TOPICS = {"signataires": "signatory-list", "signatories": "signatory-list",
                 "recours": "escalation-overview", "escalate": "escalation-overview",
-                "escalation": "escalation-overview"}  # deep links; anything else opens the overview
-OVERVIEW_TOPICS = ("charter-what", compose.LIST_ENTRY, "escalation-overview", "problem-delisting",
-                   "problem-suspension", "problem-fees")
+                "escalation": "escalation-overview"}  # deep links to roles; else the overview
+OVERVIEW_ROLES = ("charter-overview", "signatory-list", "escalation-overview")
+OVERVIEW_PROBLEMS = 3  # the first problem entries of the knowledge are shown in the overview
 
 
 class Charterbot:
@@ -81,34 +71,11 @@ class Charterbot:
         return self._question(message, seller, lang)
 
     def _question(self, message: Message, seller: str, lang: Lang) -> Reply:
-        truncated = len(message.text) > MAX_QUESTION_CHARS
-        text = message.text[:MAX_QUESTION_CHARS]
-        if not words(text):
-            return compose.notice("empty", lang, kind="fallback")
-        match = self.library.matcher.match(text)
-        reply = self._reply_for(match, lang)
-        if truncated:
-            reply = _prepend(reply, Block("note", compose.say("too_long", lang)))
-        self._log(message, seller, reply, match)
+        decision = self.library.engine.decide(message.text)
+        reply = compose.decision_reply(self.library.knowledge, decision, lang)
+        if decision.verdict != "empty":
+            self._log(message, seller, reply, decision)
         return reply
-
-    def _reply_for(self, match: Match, lang: Lang) -> Reply:
-        knowledge = self.library.knowledge
-        platforms = list({m.platform.name: m.platform for m in match.mentions}.values())
-        best = match.best
-        if platforms and set(match.tokens) <= {PLATFORM_TOKEN}:  # just a name: "manomano ?"
-            entry = knowledge.entry(compose.PLATFORM_ENTRY)
-            if entry:
-                return compose.answer_reply(knowledge, entry, platforms, lang, 1.0, [])
-        if best and _confident(match):
-            entry = best.entry if match.exact else compose.fit_platform_entry(
-                knowledge, best.entry, bool(platforms))
-            close = [c.entry for c in match.others
-                     if best.score - c.score < CLEAR_MARGIN and c.entry.id != entry.id]
-            return compose.answer_reply(knowledge, entry, platforms, lang, best.score, close)
-        maybe = [c.entry for c in (best, *match.others)
-                 if c and c.score >= SUGGEST_THRESHOLD and c.entry.kind == "answer"]
-        return compose.fallback_reply(knowledge, platforms, lang, match.confidence, maybe[:3])
 
     # -- commands and buttons ------------------------------------------------------------------
     def _command(self, message: Message, seller: str, lang: Lang) -> Reply:
@@ -123,11 +90,11 @@ class Charterbot:
             self.state.forget(seller)
             return compose.notice("forgotten", lang, kind="command")
         if command == "signatories":
-            return self._entry_reply(compose.LIST_ENTRY, lang)
+            return self._role_reply("signatory-list", lang)
         if command == "escalate":
-            return self._entry_reply("escalation-overview", lang)
+            return self._role_reply("escalation-overview", lang)
         if command == "start" and args in START_TOPICS:
-            return self._entry_reply(START_TOPICS[args], lang)
+            return self._role_reply(START_TOPICS[args], lang)
         return self.overview(lang)
 
     def _set_language(self, seller: str, args: str, lang: Lang) -> Reply:
@@ -140,6 +107,10 @@ class Charterbot:
         self.state.set_language(seller, wanted)
         return compose.notice("language_set", wanted, kind="command")
 
+    def _role_reply(self, role: str, lang: Lang) -> Reply:
+        entry = self.library.knowledge.role(role)
+        return self._entry_reply(entry.id if entry else role, lang)
+
     def _entry_reply(self, entry_id: str, lang: Lang) -> Reply:
         entry = self.library.knowledge.entry(entry_id)
         if entry is None:
@@ -150,11 +121,12 @@ class Charterbot:
         """What the bot knows and can do, with the main topics as suggestions."""
         knowledge = self.library.knowledge
         blocks = [Block("paragraph", compose.say("overview_intro", lang))]
-        help_entry = knowledge.entry("help")
+        help_entry = knowledge.role("help")
         if help_entry:
             blocks += compose.text_blocks(help_entry.answer[lang])
         blocks += compose.signatory_lists(knowledge, lang)
-        topics: list[Entry] = [e for t in OVERVIEW_TOPICS if (e := knowledge.entry(t))]
+        topics: list[Entry] = [e for r in OVERVIEW_ROLES if (e := knowledge.role(r))]
+        topics += [e for e in knowledge.entries if e.topic == "problems"][:OVERVIEW_PROBLEMS]
         return Reply(kind="command", lang=lang, blocks=tuple(blocks),
                      suggestions=compose.suggestions(topics, lang))
 
@@ -194,10 +166,10 @@ class Charterbot:
         default: Lang = "en" if preferred == "en" else "fr"
         if message.command or message.entry or not message.text:
             return default
-        text = message.text[:MAX_QUESTION_CHARS]
-        matcher = self.library.matcher
-        return detect_language(text, matcher.without_platforms(words(text)), default,
-                               matcher.language_of)
+        text = message.text[:MAX_CHARS]
+        engine = self.library.engine
+        return detect_language(text, engine.analyser.without_platforms(text), default,
+                               engine.knowledge.words.markers, engine.language_of)
 
     def _over_limit(self, seller: str) -> int:
         """0 while within the limit, then 1, 2, ... for each message over it in the window."""
@@ -211,24 +183,17 @@ class Charterbot:
         recent.append(now)
         return max(0, len(recent) - RATE_LIMIT_MESSAGES)
 
-    def _log(self, message: Message, seller: str, reply: Reply, match: Match) -> None:
-        weak = reply.kind == "fallback" or reply.confidence < match.threshold + CLEAR_MARGIN
+    def _log(self, message: Message, seller: str, reply: Reply, decision: Decision) -> None:
+        weak = reply.kind != "answer" and reply.kind != "smalltalk" \
+            or reply.confidence < WEAK_CONFIDENCE
+        best = decision.entry or decision.outside or (
+            decision.options[0] if decision.options else None)
         row: dict[str, Any] = {
             "seller": seller, "channel": message.channel, "lang": reply.lang, "kind": reply.kind,
             "entry": reply.entry, "confidence": round(reply.confidence, 3),
             "platform": ", ".join(p.name for p in reply.platforms) or None,
             "text": message.text[:MAX_LOGGED_CHARS] if weak else None,
-            "candidate": match.best.entry.id if match.best and weak else None,
-            "candidate_score": round(match.best.score, 3) if match.best and weak else None,
+            "candidate": best.id if best and weak else None,
+            "candidate_score": round(decision.confidence, 3) if best and weak else None,
         }
         self.state.log_question(row)
-
-
-def _confident(match: Match) -> bool:
-    """Typed like a phrasing, or scoring, explained and evidenced well enough to answer."""
-    return match.exact or (match.confidence >= match.threshold and match.coverage >= MIN_COVERAGE
-                           and match.evidence >= MIN_EVIDENCE and match.specific >= MIN_SPECIFIC)
-
-
-def _prepend(reply: Reply, block: Block) -> Reply:
-    return replace(reply, blocks=(block, *reply.blocks))

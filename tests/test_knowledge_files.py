@@ -105,14 +105,15 @@ def test_old_reviews_are_warnings_not_errors(knowledge_copy: Path) -> None:
 
 def test_the_index_is_rebuilt_when_a_file_changes(knowledge_copy: Path, tmp_path: Path) -> None:
     index = tmp_path / "data" / INDEX_FILE
-    first, _ = compile_knowledge(knowledge_copy, index)
+    first = compile_knowledge(knowledge_copy, index)[0].knowledge
     assert index_digest(index) == first.digest
     write_entry(knowledge_copy)
-    second, _ = compile_knowledge(knowledge_copy, index)
+    second = compile_knowledge(knowledge_copy, index)[0].knowledge
     assert second.digest != first.digest and index_digest(index) == second.digest
     assert second.entry("extra-entry") is not None
-    again, _ = compile_knowledge(knowledge_copy, index)  # unchanged files: read from the index
-    assert again.entry("extra-entry") == second.entry("extra-entry")
+    again = compile_knowledge(knowledge_copy, index)[0]  # unchanged files: read from the index
+    assert again.knowledge.entry("extra-entry") == second.entry("extra-entry")
+    assert again.model.classes == compile_knowledge(knowledge_copy, index)[0].model.classes
     assert [p.name for p in index.parent.iterdir()] == [INDEX_FILE]  # no temporary left over
 
 

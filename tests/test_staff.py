@@ -153,7 +153,8 @@ def test_similar_unanswered_questions_are_grouped_with_the_closest_entry(core: C
     closest = groups[0].closest
     assert closest is not None and closest == candidates[0]["candidate"]
     assert core.library.knowledge.entry(closest) is not None
-    assert groups[1].closest is None  # "météo" shares no word with any entry
+    # refused as out of scope: the closest is the out-of-scope theme the engine recognised
+    assert core.library.knowledge.entry(groups[1].closest or "").kind == "outside"
 
 
 def test_report_unanswered_as_json_and_since_a_date(core: Charterbot) -> None:
@@ -163,7 +164,8 @@ def test_report_unanswered_as_json_and_since_a_date(core: Charterbot) -> None:
     groups = json.loads(run.stdout)
     assert [(g["example"], g["count"], g["questions"]) for g in groups] == [
         (TVA[0], 3, list(TVA)), (WEATHER[0], 2, list(WEATHER))]
-    assert groups[0]["closest"] and groups[0]["lang"] == "fr" and groups[1]["closest"] is None
+    assert groups[0]["closest"] and groups[0]["lang"] == "fr"
+    assert groups[1]["closest"].startswith("outside-")
 
     ten_days_ago = (datetime.now(UTC) - timedelta(days=10)).isoformat(timespec="seconds")
     core.state.db.execute("update questions set at = ? where text in (?, ?)", [ten_days_ago, *WEATHER])
@@ -177,7 +179,7 @@ def test_report_unanswered_as_json_and_since_a_date(core: Charterbot) -> None:
 
     text = report(core, "unanswered").stdout
     assert f"   3 × {TVA[0]}  [fr; closest entry: {groups[0]['closest']} (" in text
-    assert f"   2 × {WEATHER[0]}  [fr; no close entry]" in text
+    assert f"   2 × {WEATHER[0]}  [fr; closest entry: outside-unrelated" in text
 
 
 def test_report_feedback_counts_thumbs_per_entry(core: Charterbot) -> None:
@@ -217,7 +219,7 @@ def test_admins_get_stats_unanswered_and_reload(live: Charterbot, admin: str, la
     assert stats.kind == "command" and stats.text.startswith(head), stats.text
     unanswered = command(live, "unanswered", admin, lang)
     assert unanswered.kind == "command"
-    assert f"3 × « {TVA[0]} »" in unanswered.text and f"2 × « {WEATHER[0]} » → -" in unanswered.text
+    assert f"3 × « {TVA[0]} »" in unanswered.text and f"2 × « {WEATHER[0]} » → outside-" in unanswered.text
     reload = command(live, "reload", admin, lang)
     assert reload.kind == "command"
     count = len(live.library.knowledge.entries)

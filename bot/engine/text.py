@@ -1,0 +1,126 @@
+"""From a message to the terms and features the model reads.
+
+Folding comes from `bot.normalise`; the word lists (stop words, courtesy words, SMS spellings)
+and the synonym groups come from the knowledge; stems from the Snowball stemmers (English, then
+French, so that a message mixing both languages, as pasted platform emails do, is stemmed the
+same way as the phrasings whatever its language).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+from bot.engine.platforms import Mention, PlatformFinder
+from bot.knowledge import Knowledge, WordLists
+from bot.normalise import words
+
+PLATFORM_TERM = "<platform>"
+MIN_NUMBER_DIGITS = 4   # "8 %", "3 weeks" say nothing about the topic; years do
+CHAR_GRAMS = (3, 4, 5)
+# Courtesy words ("merci", "bonjour") are read in a short message ("merci pour votre aide" is
+# thanks, not a request for help) and ignored around a longer question.
+COURTESY_KEPT_UP_TO = 2  # character n-grams of each term: typos and endings the stemmer misses
+
+_EN = snowballstemmer.stemmer("english")
+_FR = snowballstemmer.stemmer("french")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The word's stem, language-neutral (English then French Snowball)."""
+    return str(_FR.stemWord(_EN.stemWord(word)))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the engine reads in one text."""
+
+    words: tuple[str, ...]        # folded words, SMS spellings replaced
+    mentions: tuple[Mention, ...]  # platforms named
+    terms: tuple[str, ...]        # stems of the content words, platforms as one placeholder
+    courtesy_only: bool = False   # nothing but courtesy words ("merci !")
+
+
+class Analyser:
+    """Reads texts the same way for the phrasings (at build time) and the messages."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.lists: WordLists = knowledge.words
+        self._courtesy_stems = frozenset(stem(w) for w in self.lists.courtesy)
+        self._concepts, self._longest = _concept_table(knowledge, self.lists)
+        vocabulary = {w for e in knowledge.entries for texts in e.phrasings.values()
+                      for t in texts for w in self.spelled(t)}
+        self.finder = PlatformFinder(knowledge.platforms, vocabulary | set(self.lists.stopwords))
+
+    def spelled(self, text: str) -> list[str]:
+        """Folded words with SMS spellings replaced by the words they stand for."""
+        out: list[str] = []
+        for word in words(text):
+            out.extend(self.lists.spellings.get(word, word).split())
+        return out
+
+    def without_platforms(self, text: str) -> list[str]:
+        """The words that are not part of a platform's name ("la redoute" is not French)."""
+        raw = self.spelled(text)
+        covered = {i for m in self.finder.find(raw) for i in range(m.start, m.end)}
+        return [w for i, w in enumerate(raw) if i not in covered]
+
+    def read(self, text: str, fuzzy: bool = True) -> Reading:
+        """Words, platform mentions and content terms of a text."""
+        raw = self.spelled(text)
+        mentions = self.finder.find(raw, fuzzy=fuzzy)
+        covered = {i for m in mentions for i in range(m.start, m.end)}
+        content = [stem(w) for i, w in enumerate(raw) if i not in covered
+                   and w not in self.lists.stopwords
+                   and (not w.isdigit() or len(w) >= MIN_NUMBER_DIGITS)]
+        topical = [t for t in content if t not in self._courtesy_stems]
+        kept = content if len(topical) <= COURTESY_KEPT_UP_TO else topical
+        terms = ([PLATFORM_TERM] if mentions else []) + kept
+        return Reading(tuple(raw), tuple(mentions), tuple(terms),
+                       courtesy_only=bool(content) and not topical)
+
+    def features(self, reading: Reading) -> Counter[str]:
+        """Counts of word, word-pair, synonym-concept and character n-gram features."""
+        terms = reading.terms
+        out: Counter[str] = Counter("w:" + t for t in terms)
+        out.update("b:" + a + "_" + b for a, b in zip(terms, terms[1:], strict=False))
+        out.update("w:" + c for c in self._concepts_in(terms))
+        for term in terms:
+            if term == PLATFORM_TERM:
+                continue
+            padded = f" {term} "
+            out.update("c:" + padded[i:i + n] for n in CHAR_GRAMS
+                       for i in range(len(padded) - n + 1))
+        return out
+
+    def _concepts_in(self, terms: tuple[str, ...]) -> list[str]:
+        """The synonym groups the terms use (longest expression first)."""
+        found: list[str] = []
+        i = 0
+        while i < len(terms):
+            for size in range(min(self._longest, len(terms) - i), 0, -1):
+                concept = self._concepts.get(terms[i:i + size])
+                if concept:
+                    found.append(concept)
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+
+def _concept_table(knowledge: Knowledge,
+                   lists: WordLists) -> tuple[dict[tuple[str, ...], str], int]:
+    """Stem sequences of every synonym expression, mapped to one concept name per group."""
+    table: dict[tuple[str, ...], str] = {}
+    for group in knowledge.synonyms:
+        concept = "~" + "_".join(words(group[0]))
+        for expression in group:
+            key = tuple(stem(w) for w in words(expression) if w not in lists.stopwords)
+            if key:
+                table.setdefault(key, concept)
+    return table, max((len(k) for k in table), default=1)

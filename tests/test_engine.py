@@ -1,0 +1,191 @@
+"""The decision as a pure unit: real-style seller messages in, a decision out, no database."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.engine.decide import MAX_CHARS
+from bot.knowledge import KnowledgeError
+from bot.loader import load_knowledge
+from bot.model import Message
+from bot.service import Charterbot
+from bot.settings import DEFAULT_KNOWLEDGE_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    knowledge, _ = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+    return Engine(knowledge)
+
+
+# A long story and a pasted notice per situation, in each language (written for these tests,
+# in the way sellers post them: context first, the platform's words quoted).
+SITUATIONS = [
+    ("problem-suspension",
+     "Bonjour à tous, je vends des articles de puériculture depuis quatre ans sans le moindre "
+     "souci. Lundi matin, impossible de me connecter à l'espace vendeur : mon compte est suspendu. "
+     "Le message dit seulement que mon activité ne respecte pas les règles. J'ai écrit trois fois, "
+     "réponse automatique à chaque fois. Que puis-je faire ?"),
+    ("problem-suspension",
+     "Here is the email I got this morning: 'Your selling account has been deactivated and your "
+     "listings are no longer visible. To reactivate it, please submit an appeal.' I have sold "
+     "garden tools for six years with no complaint. What are my options?"),
+    ("problem-payments-held",
+     "Depuis un mois la plateforme garde l'argent de mes ventes. Les commandes sont livrées, les "
+     "clients contents, mais mes versements sont bloqués et le solde ne m'est pas reversé. Le "
+     "support parle d'une vérification en cours, sans date."),
+    ("problem-payments-held",
+     "They put a hold on my funds two weeks ago. My balance keeps growing but no disbursement "
+     "comes through, and support says the money stays in my account while they review it."),
+    ("problem-counterfeit-accused",
+     "Nous avons reçu ce message : « Nous avons retiré votre offre suite à la réclamation d'un "
+     "titulaire de droits pour contrefaçon de marque. » Nos produits viennent du distributeur "
+     "officiel et nous avons toutes les factures. Comment contester ?"),
+    ("problem-counterfeit-accused",
+     "Notice received: 'We removed your listing because a rights owner reported that it may "
+     "infringe their trademark.' The item is genuine, bought from the brand's wholesaler, and I "
+     "have invoices. How do I get the listing back?"),
+    ("problem-fees",
+     "Mail reçu hier : « Nous faisons évoluer nos frais de vente : à compter du mois prochain la "
+     "commission passera de 12 % à 15 % sur toutes les catégories. » C'est la deuxième hausse "
+     "cette année, ont-ils le droit ?"),
+    ("problem-fees",
+     "Just got the announcement: 'We are updating our seller fees. Starting next month the "
+     "transaction fee increases to 9.5 percent.' That's the second increase this year. Can they "
+     "just do that?"),
+    ("problem-performance",
+     "Mon taux de retard d'expédition a dépassé l'objectif pendant les grèves de la poste et la "
+     "plateforme a restreint mon compte. Elle me demande un plan d'action avec les causes et les "
+     "mesures prises. Que dois-je écrire ?"),
+    ("problem-performance",
+     "During the carrier strike my late shipment rate went over the target and they removed my "
+     "selling privileges. They want a plan of action with root causes and preventive steps. "
+     "What should I write?"),
+]
+
+REFUSED = [
+    "le médiateur de la consommation peut-il m'aider, ma commande n'est jamais arrivée",
+    "comment annuler une commande passée hier sur le site",
+    "Quel taux de TVA dois-je appliquer à mes bougies vendues en Belgique ?",
+    "I bought a blender from a marketplace seller and it broke after a week, how do I get a refund?",
+    "How should I photograph jewellery for my shop, natural light or a lightbox?",
+]
+
+
+@pytest.mark.parametrize("expected, text", SITUATIONS)
+def test_a_story_or_a_pasted_notice_gets_its_answer(engine: Engine, expected: str,
+                                                    text: str) -> None:
+    decision = engine.decide(text)
+    assert decision.verdict == "answer", (decision.verdict, [o.id for o in decision.options])
+    assert decision.entry is not None and decision.entry.id == expected
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_out_of_scope_and_keyword_traps_are_refused(engine: Engine, text: str) -> None:
+    assert engine.decide(text).verdict == "fallback"
+
+
+def test_a_refusal_says_where_to_look_when_the_topic_is_known(engine: Engine) -> None:
+    decision = engine.decide("comment déclarer la TVA de mes ventes en ligne")
+    assert decision.verdict == "fallback" and decision.outside is not None
+    assert "impots.gouv.fr" in decision.outside.answer["fr"]
+
+
+def test_a_vague_seller_message_gets_a_question_not_a_refusal(engine: Engine) -> None:
+    decision = engine.decide("problème avec mon compte vendeur et mon argent, je ne comprends pas")
+    assert decision.verdict in ("clarify", "answer")
+    if decision.verdict == "clarify":
+        assert 2 <= len(decision.options) <= 3
+        assert all(o.kind == "answer" for o in decision.options)
+
+
+@pytest.mark.parametrize("text, caveat", [
+    ("I sell on amazon.com in the United States and my account was suspended without reason",
+     "outside-eu"),
+    ("En 2018 la plateforme a suspendu mon compte vendeur sans explication", "before-p2b"),
+    ("je suis un particulier et mon compte a été suspendu sans explication", "private-seller"),
+])
+def test_facts_that_limit_the_law_add_their_caveat(engine: Engine, text: str, caveat: str) -> None:
+    decision = engine.decide(text)
+    assert decision.verdict == "answer"
+    assert caveat in [c.id for c in decision.caveats]
+
+
+def test_no_caveat_without_its_fact(engine: Engine) -> None:
+    decision = engine.decide("mon compte vendeur a été suspendu hier sans explication")
+    assert decision.caveats == ()
+
+
+def test_a_message_with_two_problems_offers_the_other_one(engine: Engine) -> None:
+    decision = engine.decide("My seller account was suspended yesterday without a reason. On "
+                             "top of that they are holding my funds: the money from my sales "
+                             "is stuck in my balance.")
+    ids = {decision.entry.id if decision.entry else None, *(o.id for o in decision.options)}
+    assert {"problem-suspension", "problem-payments-held"} <= ids
+
+
+def test_a_huge_message_is_read_from_its_beginning(engine: Engine) -> None:
+    text = "mon compte vendeur a été suspendu sans explication. " + "blabla " * 5000
+    decision = engine.decide(text)
+    assert decision.truncated and len(text) > MAX_CHARS
+    assert decision.entry is not None and decision.entry.id == "problem-suspension"
+
+
+def test_words_unknown_to_the_knowledge_are_not_guessed(engine: Engine) -> None:
+    assert engine.decide("zorglub wakanda quetzalcoatl").verdict == "fallback"
+
+
+def test_no_entry_id_is_written_in_code() -> None:
+    """Code asks for entries by role; renaming an entry must never break a command silently."""
+    knowledge, _ = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+    ids = {e.id for e in knowledge.entries}
+    found = []
+    for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "adapters").rglob("*.py")]:
+        for literal in re.findall(r"[\"']([a-z0-9-]+)[\"']", path.read_text()):
+            if literal in ids and literal not in {e.role for e in knowledge.entries}:
+                found.append(f"{path.relative_to(ROOT)}: {literal}")
+    assert found == []
+
+
+def test_each_role_is_played_exactly_once(knowledge_copy: Path) -> None:
+    charter = knowledge_copy / "entries" / "charter.yaml"
+    text = charter.read_text()
+    charter.write_text(text.replace("  role: signatory-list\n", "", 1))
+    with pytest.raises(KnowledgeError) as missing:
+        load_knowledge(knowledge_copy)
+    assert "role: signatory-list" in str(missing.value)
+    charter.write_text(text.replace("  role: signatory-list\n", "  role: platform-status\n", 1))
+    with pytest.raises(KnowledgeError) as twice:
+        load_knowledge(knowledge_copy)
+    assert "already played" in str(twice.value)
+
+
+def test_word_lists_must_be_written_folded(knowledge_copy: Path) -> None:
+    words = knowledge_copy / "words.yaml"
+    words.write_text(words.read_text().replace("courtesy: >-\n", "courtesy: >-\n  Merci!\n", 1))
+    with pytest.raises(KnowledgeError) as error:
+        load_knowledge(knowledge_copy)
+    assert "words.yaml:" in str(error.value) and "Merci!" in str(error.value)
+
+
+def test_the_sms_spellings_come_from_the_knowledge(knowledge_copy: Path) -> None:
+    words = knowledge_copy / "words.yaml"
+    words.write_text(words.read_text().replace("spellings:\n", 'spellings:\n  zcpt: "compte"\n', 1))
+    knowledge, _ = load_knowledge(knowledge_copy)
+    decision = Engine(knowledge).decide("mon zcpt vendeur est suspendu")
+    assert decision.entry is not None and decision.entry.id == "problem-suspension"
+
+
+def test_the_seller_gets_the_question_back_with_topic_buttons(shared_core: Charterbot) -> None:
+    reply = shared_core.handle(Message(
+        text="la plateforme a changé quelque chose sur mon compte et mes ventes",
+        user="test:clarify", channel="cli")).to_json()
+    assert reply["kind"] == "clarify" and reply["entry"] is None
+    assert reply["text"].startswith("Votre message parle-t-il de")
+    assert 2 <= len(reply["suggestions"]) <= 3
