@@ -1,20 +1,22 @@
-"""Engine speed in process: index build, `Matcher.match` and `Charterbot.handle` latency.
+"""Engine speed in process: index build (model training included), `Engine.decide` and
+`Charterbot.handle` latency.
 
-    .venv/bin/python scripts/bench_engine.py --entries 0        # the shipped knowledge
-    .venv/bin/python scripts/bench_engine.py --entries 10000    # synthetic knowledge, 10,000 entries
+    .venv/bin/python scripts/bench_engine.py --entries 0       # the shipped knowledge
+    .venv/bin/python scripts/bench_engine.py --entries 1000    # synthetic knowledge, 1,000 entries
 
 Prints one JSON object. `benchmark.py` runs one process per size, so every size starts with cold
 caches and its peak RSS is its own.
 
-Synthetic knowledge keeps every real entry and adds clones of them (new id, every phrasing
-perturbed: one invented distinguishing word per clone, a synonym swapped from synonyms.yaml, two
-words swapped), so the vocabulary and the posting lists grow as a bigger knowledge base would.
-sources/platforms/escalation/synonyms are copied unchanged.
+Synthetic knowledge keeps every real entry and adds clones of the answer entries (new id, no role,
+every phrasing perturbed: one invented distinguishing word per clone, a synonym swapped from
+synonyms.yaml, two words swapped), so the vocabulary and the number of classes grow as a bigger
+knowledge base would. The other knowledge files are copied unchanged.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import json
 import math
@@ -30,8 +32,13 @@ from pathlib import Path
 
 import yaml
 
+from bot import normalise
+from bot.engine import Engine
+from bot.engine import text as engine_text
+from bot.engine.decide import MAX_CHARS
+from bot.engine.engine import train_model
 from bot.library import INDEX_FILE, compile_knowledge
-from bot.matcher import Matcher
+from bot.loader import load_knowledge
 from bot.model import Message
 from bot.normalise import words
 from bot.service import Charterbot
@@ -39,13 +46,17 @@ from bot.settings import DEFAULT_KNOWLEDGE_DIR, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION_FILES = ("questions.jsonl", "questions_heldout.jsonl")
+REAL_DEV_FILE = "real_dev.yaml"  # the development split only: its texts may be read here
+LONG_CHARS = MAX_CHARS           # the longest text the engine reads (a longer one is cut there)
+LONG_VARIANTS = 300              # distinct 4,000-character messages, each timed once
 SAMPLES = 5000
 WARMUP = 500
 MIN_STEADY = 500
 MIN_SAMPLES = 100  # even on a slow size (then p99 is the slowest of them)
 BUDGET_S = 8.0
+TRAIN_AGAIN_UNDER_S = 5.0  # time the training alone too when the whole build was this quick
 SEED = 2019
-CLONES_PER_FILE = 500
+CLONES_PER_FILE = 100  # the loader refuses a file over 1 MB
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 SYLLABLES = ("ba be bi bo bu da de di do du fa fe fi fo ga go gu ka ke ki ko la le li lo lu ma me "
              "mi mo mu na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to "
@@ -55,10 +66,37 @@ SYLLABLES = ("ba be bi bo bu da de di do du fa fe fi fo ga go gu ka ke ki ko la 
 # --- synthetic knowledge ------------------------------------------------------------------------
 
 def questions() -> list[str]:
+    """The labelled FAQ-style questions (timed only: never printed)."""
     out = []
     for name in QUESTION_FILES:
         lines = (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()
         out += [json.loads(line)["q"] for line in lines if line.strip()]
+    return out
+
+
+def real_messages() -> list[str]:
+    """The real seller messages of the development split (empty if the file is missing)."""
+    path = ROOT / "tests" / "data" / REAL_DEV_FILE
+    if not path.exists():
+        return []
+    return [str(c["q"]) for c in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]]
+
+
+def long_messages(source: list[str], count: int, chars: int = LONG_CHARS) -> list[str]:
+    """`count` distinct messages of exactly `chars` characters, made of real messages run together
+    from a different starting point each (a pasted e-mail thread is like that)."""
+    if not source:
+        return []
+    rng = random.Random(SEED)
+    out = []
+    for _ in range(count):
+        pieces = source[:]
+        rng.shuffle(pieces)
+        text = ""
+        while len(text) < chars:
+            text += " ".join(pieces) + " "
+        start = rng.randrange(0, max(1, len(text) - chars))
+        out.append(text[start:start + chars])
     return out
 
 
@@ -101,8 +139,8 @@ def _perturb(text: str, word: str, synonyms: dict[str, list[str]], rng: random.R
 def make_synthetic(total: int, dest: Path, source: Path = DEFAULT_KNOWLEDGE_DIR) -> Path:
     """A knowledge folder of `total` entries: the real ones plus perturbed clones."""
     rng = random.Random(SEED)
-    for name in ("sources.yaml", "platforms.yaml", "escalation.yaml", "synonyms.yaml"):
-        shutil.copy(source / name, dest / name)
+    for path in source.glob("*.yaml"):
+        shutil.copy(path, dest / path.name)
     (dest / "entries").mkdir()
     real: list[dict] = []
     for path in sorted((source / "entries").glob("*.yaml")):
@@ -116,7 +154,8 @@ def make_synthetic(total: int, dest: Path, source: Path = DEFAULT_KNOWLEDGE_DIR)
     batch: list[dict] = []
     for n in range(max(clones, 0)):
         original, word = answers[n % len(answers)], invented[n]
-        clone = dict(original)
+        # a deep copy: YAML anchors (shared lists) are refused; each role is played once
+        clone = {k: copy.deepcopy(v) for k, v in original.items() if k != "role"}
         clone["id"] = f"{original['id']}-{word}"
         clone["phrasings"] = {lang: [_perturb(p, word, synonyms, rng) for p in original["phrasings"][lang]]
                               for lang in ("fr", "en")}
@@ -140,9 +179,10 @@ def timed(func: Callable[[], object]) -> tuple[float, object]:
 
 
 def latencies(call: Callable[[int, str], object], texts: list[str], samples: int,
-              budget_s: float = math.inf, at_least: int = 0) -> tuple[list[int], list[int]]:
+              budget_s: float = math.inf, at_least: int = 0,
+              before: Callable[[], object] | None = None) -> tuple[list[int], list[int]]:
     """Wall-clock and thread-CPU nanoseconds of `samples` calls cycling through `texts` (fewer,
-    but `at_least`, when they take longer than `budget_s`).
+    but `at_least`, when they take longer than `budget_s`); `before` runs untimed before each.
 
     Wall time is what a seller waits; CPU time leaves out the moments the OS ran something else
     (on a shared 2-core machine that is most of the tail)."""
@@ -153,6 +193,8 @@ def latencies(call: Callable[[int, str], object], texts: list[str], samples: int
         if i >= at_least and time.monotonic() > deadline:
             break
         text = texts[i % len(texts)]
+        if before is not None:
+            before()
         start, cpu_start = clock(), cpu_clock()
         call(i, text)
         cpu.append(cpu_clock() - cpu_start)
@@ -185,24 +227,26 @@ def noise_floor(samples: int = 3000) -> dict[str, float]:
     return summary(latencies(work, [""], samples))
 
 
-def candidates(matcher: Matcher, text: str) -> int | None:
-    """How many entries share a token with this question (the ones the matcher has to score).
+def forget_texts() -> None:
+    """Empty the cache of tokenised texts (a message a bot has not seen yet); word stems stay."""
+    clear = getattr(getattr(normalise, "_words", None), "cache_clear", None)
+    if clear is not None:
+        clear()
 
-    Reads the matcher's postings, whichever shape they have (None if it has none)."""
-    table = getattr(matcher, "entry_postings", None) or getattr(matcher, "postings", None)
-    if not isinstance(table, dict):
-        return None
-    _, _, tokens = matcher.analyse(text)
-    found = set()
-    for token in set(tokens):
-        for item in table.get(token, ()):
-            found.add(item[0] if isinstance(item, tuple) else item)
-    return len(found)
+
+def forget_all() -> None:
+    """Empty the text and stem caches: the engine as just started."""
+    forget_texts()
+    clear = getattr(engine_text.stem, "cache_clear", None)
+    if clear is not None:
+        clear()
 
 
 def bench(entries: int, samples: int, budget_s: float) -> dict:
     texts = questions()
     random.Random(SEED).shuffle(texts)
+    real = real_messages()
+    long = long_messages(real, LONG_VARIANTS)
     with tempfile.TemporaryDirectory(prefix="charterbot-bench-engine-") as tmp:
         work = Path(tmp)
         if entries:
@@ -212,8 +256,14 @@ def bench(entries: int, samples: int, budget_s: float) -> dict:
             gen_s, folder = 0.0, DEFAULT_KNOWLEDGE_DIR
         assert isinstance(folder, Path)
         index = work / "data" / INDEX_FILE
-        build_s, _ = timed(lambda: compile_knowledge(folder, index))  # validate + write the index
-        # What a bot does at start: read the index (content hash unchanged) and build the matcher.
+        # validate + train the model + write the index: what a changed knowledge costs
+        build_s, _ = timed(lambda: compile_knowledge(folder, index))
+        load_s, loaded = timed(lambda: load_knowledge(folder))
+        knowledge = loaded[0]  # type: ignore[index]
+        train_s = None
+        if build_s < TRAIN_AGAIN_UNDER_S:  # the training alone, once more (it dominates the build)
+            train_s, _ = timed(lambda: train_model(knowledge))
+        # What a bot does at start: read the index (content hash unchanged), model included.
         # Median of 3 when that is quick (one sample is at the mercy of the machine's load).
         def start() -> tuple[float, Charterbot]:
             took, made = timed(lambda: Charterbot(Settings(knowledge_dir=folder, data_dir=work / "data")))
@@ -228,35 +278,49 @@ def bench(entries: int, samples: int, budget_s: float) -> dict:
             starts.append(start_s)
         start_s = statistics.median(starts)
         reload_s, _ = timed(lambda: compile_knowledge(folder, index))
-        matcher = core.library.matcher
-        knowledge = matcher.knowledge
+        engine: Engine = core.library.engine
+        knowledge = engine.knowledge
         phrasing_count = sum(len(e.phrasings.get(lang, ())) for e in knowledge.entries
                              for lang in ("fr", "en"))
         result: dict = {
-            "entries": len(knowledge.entries), "phrasings": phrasing_count,
-            "vocabulary": len(matcher.idf), "knowledge_bytes": sum(
-                p.stat().st_size for p in folder.rglob("*.yaml")),
-            "generate_s": gen_s, "index_build_s": build_s, "index_read_s": reload_s,
-            "core_start_s": start_s, "matcher_build_s": start_s - reload_s,
+            "entries": len(knowledge.entries), "synthetic": bool(entries), "phrasings": phrasing_count,
+            "classes": len(engine.model.classes), "features": len(engine.model.vocabulary),
+            "model_mb": engine.model.weights.nbytes / 1e6,
+            "knowledge_bytes": sum(p.stat().st_size for p in folder.rglob("*.yaml")),
+            "generate_s": gen_s, "index_build_s": build_s, "validate_s": load_s, "train_s": train_s,
+            "index_read_s": reload_s, "core_start_s": start_s,
         }
         try:
-            # First sight: each labelled question once, typo-correction cache empty (also warms up);
+            def decide(i: int, text: str) -> object:
+                return engine.decide(text)
+            # First sight: each labelled question once, text and stem caches empty (also warms up);
             # on a slow size only as many as fit the budget.
-            matcher._correct.cache_clear()  # type: ignore[attr-defined]
-            first = summary(latencies(lambda i, t: matcher.match(t), texts, len(texts), budget_s,
-                                      MIN_SAMPLES))
-            result["match_first_sight"] = first
-            counts = [candidates(matcher, t) for t in texts[:first["samples"]]]
-            result["candidates_mean"] = (statistics.fmean(c for c in counts if c is not None)
-                                         if all(c is not None for c in counts) else None)
+            forget_all()
+            first = summary(latencies(decide, texts, len(texts), budget_s, MIN_SAMPLES))
+            result["decide_first_sight"] = first
             # Steady state: as many samples as fit the time budget, at most `samples`. When not
             # even MIN_STEADY fit, the first-sight pass stands for it (caches matter little then).
             n = min(samples, int(budget_s / max(first["mean_ms"] / 1e3, 1e-6)))
             if n >= MIN_STEADY:
                 gc.collect()
-                result["match"] = summary(latencies(lambda i, t: matcher.match(t), texts, n))
+                result["decide"] = summary(latencies(decide, texts, n))
             else:
-                result["match"] = {**first, "first_sight_only": True}
+                result["decide"] = {**first, "first_sight_only": True}
+            # Long messages, each read as new (tokenised text forgotten, stems kept): the real
+            # development messages cycled, and distinct 4,000-character ones.
+            if real:
+                result["real_words"] = statistics.median(len(t.split()) for t in real)
+                result["real_chars"] = statistics.median(len(t) for t in real)
+                gc.collect()
+                latencies(decide, real, len(real), budget_s / 2, 10)  # warm-up
+                result["decide_real"] = summary(latencies(
+                    decide, real, max(MIN_SAMPLES, min(10 * len(real), samples)), budget_s / 2,
+                    MIN_SAMPLES, before=forget_texts))
+                gc.collect()
+                result["decide_long"] = summary(latencies(
+                    decide, long, len(long), budget_s / 2, min(MIN_SAMPLES, len(long)),
+                    before=forget_texts))
+                result["long_chars"] = LONG_CHARS
             n = max(MIN_SAMPLES, n)
 
             def handle(i: int, text: str) -> object:
