@@ -83,6 +83,7 @@ class Score:
         n_in, n_out = max(self.n_in, 1), max(self.n_out, 1)
         return {"in_scope": self.n_in, "right": round(self.right / n_in, 3),
                 "wrong": round(self.wrong / n_in, 3), "clarify": round(self.clarify / n_in, 3),
+                "clarify_right": round(self.clarify_right / n_in, 3),
                 "out_of_scope": self.n_out, "refused": round(self.refused / n_out, 3)}
 
 

@@ -90,8 +90,7 @@ def _other_problems(engine: Engine, text: str, best: Entry, ranked: list[tuple[E
     found = [e for e, p in ranked[1:MAX_OPTIONS] if p >= SECOND_SHARE * p_best and e.kind == "answer"]
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()][:MAX_SENTENCES]
     if len(sentences) > 1:
-        for sentence in sentences:
-            top, p = engine.rank(engine.analyser.read(sentence))[0][0]
+        for top, p in engine.best_of_each(sentences):
             if p >= ANSWER_PROBABILITY and top.kind == "answer" and top.topic == best.topic:
                 found.append(top)
     unique = {e.id: e for e in found if e.id != best.id}

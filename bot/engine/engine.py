@@ -41,6 +41,17 @@ class Engine:
         outside.sort(key=lambda item: item[1], reverse=True)
         return inside, outside[0][0] if outside else None, sum(p for _, p in outside)
 
+    def best_of_each(self, texts: list[str]) -> list[tuple[Entry, float]]:
+        """The likeliest entry of each text (sentences of one message), in one model pass."""
+        features = [self.analyser.features(self.analyser.read(t)) for t in texts]
+        out = []
+        for probs in self.model.probabilities_many(features):
+            best = int(probs.argmax())
+            entry = self._class_entries[best]
+            if entry is not None:
+                out.append((entry, float(probs[best])))
+        return out
+
     def knows_a_word(self, reading: Reading) -> bool:
         """Whether any word of the text (platform names aside) is one the phrasings use."""
         vocabulary = self.model.vocabulary

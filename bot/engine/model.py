@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -29,30 +29,40 @@ class LinearModel:
 
     def vector(self, counts: Counter[str]) -> tuple[np.ndarray, np.ndarray]:
         """Columns and values of the known features of one text."""
-        cols, values, is_char = [], [], []
-        for feature, count in counts.items():
-            col = self.vocabulary.get(feature)
-            if col is not None:
-                cols.append(col)
-                values.append((1.0 + math.log(count)) * float(self.idf[col]))
-                is_char.append(feature.startswith(CHAR_PREFIX))
-        vals = np.asarray(values, dtype=np.float64)
-        chars = np.asarray(is_char, dtype=bool)
+        known = [(col, n) for f, n in counts.items() if (col := self.vocabulary.get(f)) is not None]
+        if not known:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        cols = np.fromiter((c for c, _ in known), dtype=np.int64, count=len(known))
+        tf = np.fromiter((n for _, n in known), dtype=np.float64, count=len(known))
+        vals = (1.0 + np.log(tf)) * self.idf[cols]
+        chars = self._is_char[cols]
         for block in (chars, ~chars):
             norm = float(np.sqrt((vals[block] ** 2).sum()))
             if norm:
                 vals[block] /= norm
-        return np.asarray(cols, dtype=np.int64), vals
+        return cols, vals
 
     def probabilities(self, counts: Counter[str]) -> np.ndarray:
         """Softmax of the class scores for one text's feature counts."""
-        cols, values = self.vector(counts)
-        scores = self.bias.astype(np.float64).copy()
-        if len(cols):
-            scores += values @ self.weights[cols]
-        scores -= scores.max()
+        return self.probabilities_many([counts])[0]
+
+    def probabilities_many(self, texts: list[Counter[str]]) -> np.ndarray:
+        """One row of class probabilities per text, in one matrix product."""
+        scores = np.tile(self.bias.astype(np.float64), (len(texts), 1))
+        for row, counts in enumerate(texts):
+            cols, values = self.vector(counts)
+            if len(cols):
+                scores[row] += values @ self.weights[cols]
+        scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
-        return exp / exp.sum()
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    @cached_property
+    def _is_char(self) -> np.ndarray:
+        flags = np.zeros(len(self.vocabulary), dtype=bool)
+        for feature, col in self.vocabulary.items():
+            flags[col] = feature.startswith(CHAR_PREFIX)
+        return flags
 
     def to_bytes(self) -> bytes:
         """One blob for the knowledge index."""

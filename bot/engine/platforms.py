@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -38,6 +39,10 @@ class PlatformFinder:
                     self._by_key.setdefault("".join(tokens), platform)
         self._fuzzy_keys = [k for k in self._by_key if len(k) >= PLATFORM_FUZZY_MIN_LENGTH]
         self._common = common_words
+        # a word can only start a name if it begins one of the names written without spaces
+        glued = {k.replace(" ", "") for k in self._by_key}
+        self._prefixes = {k[:n] for k in glued for n in range(1, len(k) + 1)}
+        self._closest = lru_cache(maxsize=65536)(self._closest_uncached)
 
     def find(self, tokens: list[str], fuzzy: bool = True) -> list[Mention]:
         """Mentions in order of appearance, longest alias first, without overlaps; `fuzzy`
@@ -45,6 +50,9 @@ class PlatformFinder:
         mentions: list[Mention] = []
         i = 0
         while i < len(tokens):
+            if tokens[i] not in self._prefixes and (not fuzzy or tokens[i] in self._common):
+                i += 1  # a common word that starts no name: most words of a long message
+                continue
             mention = self._exact_at(tokens, i) or (self._fuzzy_at(tokens, i) if fuzzy else None)
             if mention:
                 mentions.append(mention)
@@ -54,14 +62,16 @@ class PlatformFinder:
         return mentions
 
     def _exact_at(self, tokens: list[str], i: int) -> Mention | None:
-        for size in range(MAX_ALIAS_WORDS, 0, -1):
-            span = tokens[i : i + size]
-            if len(span) < size:
-                continue
-            platform = self._by_key.get(" ".join(span)) or self._by_key.get("".join(span))
+        """The longest name written from word i on, with or without its spaces."""
+        found, glued = None, ""
+        for end in range(i, min(i + MAX_ALIAS_WORDS, len(tokens))):
+            glued += tokens[end]
+            if glued not in self._prefixes:
+                break
+            platform = self._by_key.get(glued)
             if platform:
-                return Mention(platform, i, i + size)
-        return None
+                found = Mention(platform, i, end + 1)
+        return found
 
     def _fuzzy_at(self, tokens: list[str], i: int) -> Mention | None:
         for size in (2, 1):
@@ -71,8 +81,13 @@ class PlatformFinder:
             key = "".join(span)
             if len(key) < PLATFORM_FUZZY_MIN_LENGTH:
                 continue
-            found = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio,
-                                       processor=None, score_cutoff=PLATFORM_FUZZY_CUTOFF)
-            if found:
-                return Mention(self._by_key[found[0]], i, i + size)
+            platform = self._closest(key)
+            if platform:
+                return Mention(platform, i, i + size)
         return None
+
+    def _closest_uncached(self, key: str) -> Platform | None:
+        """The platform whose name is spelt closest to `key`, if close enough."""
+        found = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio,
+                                   processor=None, score_cutoff=PLATFORM_FUZZY_CUTOFF)
+        return self._by_key[found[0]] if found else None

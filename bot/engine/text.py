@@ -35,6 +35,13 @@ def stem(word: str) -> str:
     return str(_FR.stemWord(_EN.stemWord(word)))
 
 
+@lru_cache(maxsize=65536)
+def char_grams(term: str) -> tuple[str, ...]:
+    """The character n-gram features of one term, with word boundaries."""
+    padded = f" {term} "
+    return tuple("c:" + padded[i:i + n] for n in CHAR_GRAMS for i in range(len(padded) - n + 1))
+
+
 @dataclass(frozen=True)
 class Reading:
     """What the engine reads in one text."""
@@ -90,11 +97,8 @@ class Analyser:
         out.update("b:" + a + "_" + b for a, b in zip(terms, terms[1:], strict=False))
         out.update("w:" + c for c in self._concepts_in(terms))
         for term in terms:
-            if term == PLATFORM_TERM:
-                continue
-            padded = f" {term} "
-            out.update("c:" + padded[i:i + n] for n in CHAR_GRAMS
-                       for i in range(len(padded) - n + 1))
+            if term != PLATFORM_TERM:
+                out.update(char_grams(term))
         return out
 
     def _concepts_in(self, terms: tuple[str, ...]) -> list[str]:
