@@ -39,14 +39,11 @@ def _since(days: int) -> str:
 
 def stats_blocks(bot: Charterbot, lang: Lang) -> list[Block]:
     since = _since(STATS_DAYS)
-    rows = bot.state.query("select kind, count(*) n from questions where at >= ? group by kind",
-                           [since])
-    counts = {r["kind"]: r["n"] for r in rows}
+    counts = bot.state.kinds_since(since)
     total = sum(counts.values())
     answered = counts.get("answer", 0) + counts.get("smalltalk", 0)
     share = round(100 * answered / total) if total else 0
-    top = bot.state.query("select entry, count(*) n from questions where at >= ? and entry is not "
-                          "null group by entry order by n desc limit 5", [since])
+    top = bot.state.top_entries_since(since, limit=5)
     head = {"fr": f"{STATS_DAYS} derniers jours : {total} questions, {share} % avec une réponse.",
             "en": f"Last {STATS_DAYS} days: {total} questions, {share}% answered."}[lang]
     items = tuple(f"{r['entry']}: {r['n']}" for r in top)

@@ -46,9 +46,7 @@ def group_unanswered(state: State, since: str,
 
     A group's `closest` is the best-scoring entry the matcher found for any of its questions.
     """
-    rows = state.query("select text, lang, platform, candidate, candidate_score from questions "
-                       "where text is not null and at >= ? order by at desc, id desc limit ?",
-                       [since, limit])
+    rows = state.unanswered_since(since, limit)
     grouper = _Grouper()
     for row in reversed(rows):
         group = grouper.place(row["text"], row["lang"])
@@ -99,16 +97,13 @@ class _Grouper:
 
 def feedback_summary(state: State) -> list[dict[str, object]]:
     """Thumbs up and down per entry, the most disliked first."""
-    return state.query("select entry, sum(useful) as up, sum(1 - useful) as down from feedback "
-                       "group by entry order by down desc, up desc")
+    return state.feedback_by_entry()
 
 
 def _open_state(settings: Settings) -> State:
-    from bot.state import load_secret
+    from bot.state import open_state
 
-    return State(settings.data_dir / "state.sqlite", load_secret(settings.data_dir,
-                                                                 settings.secret),
-                 settings.retention_days)
+    return open_state(settings)
 
 
 def print_unanswered(settings: Settings, since: str | None, as_json: bool) -> int:

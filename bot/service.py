@@ -20,7 +20,7 @@ from bot.lang import detect_language
 from bot.library import INDEX_FILE, Library
 from bot.model import Block, Lang, Message, Reply
 from bot.settings import Settings
-from bot.state import State, load_secret
+from bot.state import State, open_state
 
 log = logging.getLogger("charterbot")
 
@@ -46,8 +46,7 @@ class Charterbot:
         data_dir = self.settings.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self.library = Library(self.settings.knowledge_dir, data_dir / INDEX_FILE)
-        self.state = State(data_dir / "state.sqlite", load_secret(data_dir, self.settings.secret),
-                           self.settings.retention_days)
+        self.state: State = open_state(self.settings)
         self._recent: dict[str, deque[float]] = defaultdict(deque)
 
     # -- the one entry point -------------------------------------------------------------------

@@ -24,6 +24,7 @@ class Settings:
     secret: str | None = None
     admins: frozenset[str] = frozenset()
     retention_days: int = DEFAULT_RETENTION_DAYS
+    database_url: str | None = None  # None: state.sqlite in data_dir
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -34,14 +35,23 @@ class Settings:
                 or not 1 <= int(retention) <= MAX_RETENTION_DAYS):
             raise ConfigError(f"CHARTERBOT_RETENTION_DAYS must be a whole number of days from 1 "
                               f"to {MAX_RETENTION_DAYS}, not '{retention[:20]}'")
+        database_url = env.get("DATABASE_URL", "").strip() or None
+        secret = env.get("CHARTERBOT_SECRET") or None
+        if database_url and not secret:
+            # a key generated into a local folder would be lost with the disk, and with it every
+            # pseudonym: /oubli would then miss the seller's older rows
+            raise ConfigError("CHARTERBOT_SECRET must be set when DATABASE_URL is: the key of the "
+                              "sellers' pseudonyms has to outlive the machine (make one with "
+                              "python -c \"import secrets; print(secrets.token_hex(32))\")")
         admins = frozenset(a.strip() for a in env.get("CHARTERBOT_ADMINS", "").split(",")
                            if a.strip())
         return cls(
             knowledge_dir=Path(env.get("CHARTERBOT_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR),
             data_dir=Path(env.get("CHARTERBOT_DATA_DIR") or "data"),
-            secret=env.get("CHARTERBOT_SECRET") or None,
+            secret=secret,
             admins=admins,
             retention_days=int(retention),
+            database_url=database_url,
         )
 
 

@@ -1,4 +1,8 @@
-"""Durable conversation state in SQLite: preferences, question log, feedback, delivered ids.
+"""Durable conversation state: preferences, question log, feedback, deliveries and the inbox.
+
+SQLite under CHARTERBOT_DATA_DIR by default, PostgreSQL when DATABASE_URL names one, through
+SQLAlchemy Core: every query the bot runs is a named method here, and the schema is versioned
+(`bot.store.migrations`, applied when the state is opened).
 
 Sellers are only ever stored as a keyed hash of their platform id (HMAC-SHA256 with a secret that
 never leaves the server), question texts only when the bot could not answer well, and everything
@@ -11,19 +15,22 @@ import hashlib
 import hmac
 import os
 import secrets
-import sqlite3
-import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Engine, Table, and_, case, delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.settings import MAX_RETENTION_DAYS, ConfigError
+from bot.settings import MAX_RETENTION_DAYS, ConfigError, Settings
+from bot.store import migrations
+from bot.store.engine import open_engine, sqlite_url
+from bot.store.schema import deliveries, feedback, inbox, questions, users
 
 DELIVERY_MEMORY_DAYS = 7
-LANGUAGE_CACHE_SIZE = 100_000
+STATE_FILE = "state.sqlite"
 SECRET_FILE = "secret.key"
 MIN_SECRET_CHARS = 16       # a generated key has 64; anything much shorter is a broken file
 PRIVATE_FILE_MODE = 0o600   # question texts and the key: readable by the bot's user only
@@ -93,108 +100,233 @@ def make_private(path: Path) -> None:
             os.chmod(name, PRIVATE_FILE_MODE)
 
 
-class State:
-    """Thread-safe access to the state database."""
+def open_state(settings: Settings) -> State:
+    """The state the settings name: DATABASE_URL, else `state.sqlite` in the data folder."""
+    if settings.database_url and not settings.secret:
+        raise ConfigError("CHARTERBOT_SECRET must be set when DATABASE_URL is")
+    secret = load_secret(settings.data_dir, settings.secret)
+    if settings.database_url:
+        return State(settings.database_url, secret, settings.retention_days)
+    return State(settings.data_dir / STATE_FILE, secret, settings.retention_days)
 
-    def __init__(self, path: Path, secret: bytes, retention_days: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        make_private(path)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: no corruption on a crash, and no fsync per logged question
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self.db = sqlite_utils.Database(self._conn)
-        self._lock = threading.Lock()
-        self._languages: dict[str, str | None] = {}
+
+def _one_row(result: Any) -> bool:
+    """Whether a statement with RETURNING touched a row (rowcount is -1 with some drivers)."""
+    return result.first() is not None
+
+
+class _Raw:
+    """`state.db.execute(sql, params)` for tests and one-off staff scripts (never the bot)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run one statement with `?` placeholders, committed."""
+        names = {f"p{i}": value for i, value in enumerate(params or [])}
+        for name in names:
+            sql = sql.replace("?", f":{name}", 1)
+        with self._engine.begin() as conn:
+            conn.execute(text(sql), names)
+
+
+class State:
+    """Thread-safe access to the state database; one engine (a connection pool) per process."""
+
+    def __init__(self, where: Path | str, secret: bytes, retention_days: int) -> None:
+        if isinstance(where, Path):
+            where.parent.mkdir(parents=True, exist_ok=True)
+            make_private(where)
+            where = sqlite_url(where)
+        self.engine = open_engine(where)
+        self.dialect = self.engine.dialect.name
         self._secret = secret
         self.retention_days = min(retention_days, MAX_RETENTION_DAYS)
-        self._create()
+        migrations.migrate(self.engine)
+        self.db = _Raw(self.engine)
         self.purge()
 
-    def _create(self) -> None:
-        db = self.db
-        db.table("users").create({"seller": str, "lang": str, "updated": str}, pk="seller",
-                           if_not_exists=True)
-        db.table("questions").create({"id": int, "seller": str, "at": str, "channel": str, "lang": str,
-                                "kind": str, "entry": str, "confidence": float, "platform": str,
-                                "text": str, "candidate": str, "candidate_score": float},
-                               pk="id", if_not_exists=True)
-        db.table("feedback").create({"id": int, "seller": str, "at": str, "entry": str, "useful": int},
-                              pk="id", if_not_exists=True)
-        db.table("deliveries").create({"key": str, "at": str}, pk="key", if_not_exists=True)
-        db.table("questions").create_index(["at"], if_not_exists=True)
-        db.table("feedback").create_index(["seller", "entry"], if_not_exists=True)
+    def _insert(self, table: Table) -> Any:
+        """An INSERT that can say ON CONFLICT, in this database's dialect."""
+        module = postgresql if self.dialect == "postgresql" else sqlite
+        return module.insert(table)
 
+    # -- sellers ---------------------------------------------------------------------------------
     def pseudonym(self, user: str) -> str:
         """The keyed hash that stands for a person in every table."""
         return hmac.new(self._secret, valid_text(user).encode(), hashlib.sha256).hexdigest()[:32]
 
     def language(self, seller: str) -> str | None:
-        """The seller's chosen language (remembered in memory: asked for every message)."""
-        with self._lock:
-            if seller not in self._languages:
-                if len(self._languages) > LANGUAGE_CACHE_SIZE:
-                    self._languages.clear()
-                row = self._conn.execute("select lang from users where seller = ?",
-                                         (seller,)).fetchone()
-                self._languages[seller] = row[0] if row else None
-            return self._languages[seller]
+        """The seller's chosen language (read each time: another process may have changed it)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(users.c.lang).where(users.c.seller == seller)).scalar()
 
     def set_language(self, seller: str, lang: str) -> None:
-        with self._lock:
-            self.db.table("users").upsert({"seller": seller, "lang": lang, "updated": now_iso()},
-                                          pk="seller")
-            self._languages[seller] = lang
+        """Remember a seller's language choice."""
+        row = {"seller": seller, "lang": lang, "updated": now_iso()}
+        statement = self._insert(users).values(**row)
+        statement = statement.on_conflict_do_update(
+            index_elements=["seller"], set_={"lang": lang, "updated": row["updated"]})
+        with self.engine.begin() as conn:
+            conn.execute(statement)
 
     def log_question(self, row: dict[str, Any]) -> None:
-        """One asked question (plain SQL: this runs for every message)."""
+        """One asked question."""
         row = {"at": now_iso(), **{k: valid_text(v) if isinstance(v, str) else v
                                    for k, v in row.items()}}
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        with self._lock:
-            self._conn.execute(f"insert into questions ({columns}) values ({marks})",
-                               list(row.values()))
+        with self.engine.begin() as conn:
+            conn.execute(questions.insert().values(**row))
 
     def add_feedback(self, seller: str, entry: str, useful: bool) -> None:
         """One vote per seller and entry: a new press replaces the previous one."""
-        with self._lock, self._conn:
-            self._conn.execute("delete from feedback where seller = ? and entry = ?",
-                               (seller, entry))
-            self._conn.execute("insert into feedback (seller, at, entry, useful) "
-                               "values (?, ?, ?, ?)", (seller, now_iso(), entry, int(useful)))
-
-    def first_delivery(self, key: str) -> bool:
-        """Record a delivery key; False if it was already recorded (a retry or duplicate)."""
-        with self._lock:
-            cur = self._conn.execute("insert or ignore into deliveries (key, at) values (?, ?)",
-                                     (valid_text(key), now_iso()))
-        return cur.rowcount == 1
+        with self.engine.begin() as conn:
+            conn.execute(delete(feedback).where(feedback.c.seller == seller,
+                                                feedback.c.entry == entry))
+            conn.execute(feedback.insert().values(seller=seller, at=now_iso(), entry=entry,
+                                                  useful=int(useful)))
 
     def forget(self, seller: str) -> None:
         """Erase every row about one seller."""
-        with self._lock, self._conn:
-            for table in ("users", "questions", "feedback"):
-                self._conn.execute(f"delete from {table} where seller = ?", (seller,))
-            self._languages.pop(seller, None)
+        with self.engine.begin() as conn:
+            for table in (users, questions, feedback):
+                conn.execute(delete(table).where(table.c.seller == seller))
 
+    # -- staff figures (named queries) -----------------------------------------------------------
+    def kinds_since(self, since: str) -> dict[str, int]:
+        """How many questions of each reply kind since `since`."""
+        query = (select(questions.c.kind, func.count()).where(questions.c.at >= since)
+                 .group_by(questions.c.kind))
+        with self.engine.connect() as conn:
+            return {kind: count for kind, count in conn.execute(query)}
+
+    def top_entries_since(self, since: str, limit: int) -> list[dict[str, Any]]:
+        """The entries given most often since `since`: [{entry, n}]."""
+        n = func.count().label("n")
+        query = (select(questions.c.entry, n)
+                 .where(questions.c.at >= since, questions.c.entry.is_not(None))
+                 .group_by(questions.c.entry).order_by(n.desc(), questions.c.entry).limit(limit))
+        return self._rows(query)
+
+    def unanswered_since(self, since: str, limit: int) -> list[dict[str, Any]]:
+        """The `limit` most recent questions kept for staff since `since`, newest first."""
+        c = questions.c
+        query = (select(c.text, c.lang, c.platform, c.candidate, c.candidate_score)
+                 .where(c.text.is_not(None), c.at >= since)
+                 .order_by(c.at.desc(), c.id.desc()).limit(limit))
+        return self._rows(query)
+
+    def feedback_by_entry(self) -> list[dict[str, Any]]:
+        """👍 and 👎 per entry, the most disliked first: [{entry, up, down}]."""
+        up = func.sum(feedback.c.useful).label("up")
+        down = func.sum(1 - feedback.c.useful).label("down")
+        query = (select(feedback.c.entry, up, down).group_by(feedback.c.entry)
+                 .order_by(down.desc(), up.desc(), feedback.c.entry))
+        return self._rows(query)
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a read-only statement with `?` placeholders (tests and one-off scripts)."""
+        names = {f"p{i}": value for i, value in enumerate(params or [])}
+        for name in names:
+            sql = sql.replace("?", f":{name}", 1)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(text(sql), names)]
+
+    def _rows(self, query: Any) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    # -- deliveries --------------------------------------------------------------------------------
+    def first_delivery(self, key: str, event: str | None = None) -> bool:
+        """Record a delivery key; False if it was already recorded (a retry or duplicate).
+
+        With `event`, the key recorded by that same delivery counts as new again: a stored
+        delivery replayed after a crash passes the checks it passed the first time.
+        """
+        key = valid_text(key)
+        statement = self._insert(deliveries).values(key=key, at=now_iso(), event=event)
+        with self.engine.begin() as conn:
+            inserted = _one_row(conn.execute(statement.on_conflict_do_nothing()
+                                             .returning(deliveries.c.key)))
+            if inserted or event is None:
+                return inserted
+            owner = conn.execute(select(deliveries.c.event).where(deliveries.c.key == key))
+            return bool(owner.scalar() == event)
+
+    # -- the inbox: incoming deliveries until answered ---------------------------------------------
+    def receive(self, key: str, channel: str, payload: str, grace: float) -> bool:
+        """Store a delivery before it is acknowledged; False if it was stored already.
+
+        It waits `grace` seconds for the receiving process to claim it before any other may.
+        """
+        statement = self._insert(inbox).values(
+            key=valid_text(key), channel=channel, payload=valid_text(payload), status="pending",
+            lease_until=time.time() + grace, attempts=0, received_at=now_iso())
+        with self.engine.begin() as conn:
+            return _one_row(conn.execute(statement.on_conflict_do_nothing()
+                                         .returning(inbox.c.key)))
+
+    def claim(self, key: str, owner: str, lease: float) -> bool:
+        """Take a stored delivery to answer it; False if it is answered, or being answered by a
+        process whose lease has not run out. The database decides: exactly one claimant wins."""
+        now = time.time()
+        statement = (update(inbox)
+                     .where(inbox.c.key == valid_text(key),
+                            or_(inbox.c.status == "pending",
+                                and_(inbox.c.status == "working", inbox.c.lease_until < now)))
+                     .values(status="working", owner=owner, lease_until=now + lease,
+                             attempts=inbox.c.attempts + 1)
+                     .returning(inbox.c.key))
+        with self.engine.begin() as conn:
+            return _one_row(conn.execute(statement))
+
+    def answered(self, key: str) -> None:
+        """The platform accepted the reply: done for good, and the payload is erased."""
+        with self.engine.begin() as conn:
+            conn.execute(update(inbox).where(inbox.c.key == valid_text(key))
+                         .values(status="answered", payload=None, owner=None,
+                                 answered_at=now_iso()))
+
+    def release(self, key: str, retry_in: float, max_attempts: int) -> None:
+        """Answering failed: try again in `retry_in` seconds, or give up after `max_attempts`."""
+        given_up = inbox.c.attempts >= max_attempts
+        with self.engine.begin() as conn:
+            conn.execute(update(inbox).where(inbox.c.key == valid_text(key),
+                                             inbox.c.status == "working")
+                         .values(status=case((given_up, "failed"), else_="pending"),
+                                 payload=case((given_up, None), else_=inbox.c.payload),
+                                 owner=None, lease_until=time.time() + retry_in))
+
+    def unanswered(self, channel: str, limit: int) -> list[tuple[str, str]]:
+        """(key, payload) of deliveries nobody is answering: never claimed within their grace,
+        claimed by a process that died (lease run out), or waiting for another attempt."""
+        now = time.time()
+        query = (select(inbox.c.key, inbox.c.payload)
+                 .where(inbox.c.channel == channel, inbox.c.status.in_(("pending", "working")),
+                        inbox.c.lease_until < now)
+                 .order_by(inbox.c.received_at).limit(limit))
+        with self.engine.connect() as conn:
+            return [(key, payload) for key, payload in conn.execute(query)]
+
+    def inbox_counts(self) -> dict[str, int]:
+        """How many deliveries are in each status (for health checks and the load test)."""
+        query = select(inbox.c.status, func.count()).group_by(inbox.c.status)
+        with self.engine.connect() as conn:
+            return {status: count for status, count in conn.execute(query)}
+
+    # -- housekeeping ------------------------------------------------------------------------------
     def purge(self) -> None:
         """Drop records older than the retention period, and old delivery ids."""
         cutoff = (datetime.now(UTC) - timedelta(days=self.retention_days)).isoformat()
-        deliveries = (datetime.now(UTC) - timedelta(days=DELIVERY_MEMORY_DAYS)).isoformat()
-        with self._lock:
-            for table in ("questions", "feedback"):
-                self._conn.execute(f"delete from {table} where at < ?", (cutoff,))
-            self._conn.execute("delete from users where updated < ?", (cutoff,))
-            self._languages.clear()
-            self._conn.execute("delete from deliveries where at < ?", (deliveries,))
+        remembered = (datetime.now(UTC) - timedelta(days=DELIVERY_MEMORY_DAYS)).isoformat()
+        with self.engine.begin() as conn:
+            for table in (questions, feedback):
+                conn.execute(delete(table).where(table.c.at < cutoff))
+            conn.execute(delete(users).where(users.c.updated < cutoff))
+            conn.execute(delete(deliveries).where(deliveries.c.at < remembered))
+            conn.execute(delete(inbox).where(inbox.c.status.in_(("answered", "failed")),
+                                             inbox.c.received_at < remembered))
         self.purged_at = time.monotonic()
 
-    def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.db.query(sql, params or []))
-
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        """Close every pooled connection."""
+        self.engine.dispose()
