@@ -1,7 +1,7 @@
 """Accuracy of the engine on the labelled seller messages (tests/data/).
 
-Splits: `tuning` and `heldout` (FAQ-style questions, jsonl), `real-dev` (real seller messages,
-tuned against) and `real-heldout` (real seller messages never tuned on). For held-out splits only
+Splits: `tuning` and `heldout` (FAQ-style questions, jsonl), `real-dev` and `real-dev2` (real
+seller messages, tuned against) and `real-heldout` (real seller messages never tuned on). For held-out splits only
 the scores are printed, never the messages.
 
     python scripts/evaluate.py [--misses] [split ...]
@@ -25,7 +25,8 @@ from bot.library import compile_knowledge  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SPLITS = {"tuning": "questions.jsonl", "heldout": "questions_heldout.jsonl",
-          "real-dev": "real_dev.yaml", "real-heldout": "real_heldout.yaml"}
+          "real-dev": "real_dev.yaml", "real-dev2": "real_dev2.yaml",
+          "real-heldout": "real_heldout.yaml"}
 HELD_OUT = ("heldout", "real-heldout")
 
 

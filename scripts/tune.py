@@ -28,7 +28,7 @@ from bot.engine.train import fit  # noqa: E402
 from bot.loader import load_knowledge  # noqa: E402
 
 REGULARISATIONS = (1.0, 3.0, 10.0, 30.0)
-THRESHOLDS = ((0.2, 0.45), (0.25, 0.45), (0.3, 0.45), (0.35, 0.45), (0.4, 0.45))
+THRESHOLDS = ((0.3, 0.3), (0.35, 0.3), (0.4, 0.3), (0.45, 0.3), (0.4, 0.45))
 FOLDS = 5
 
 
@@ -50,7 +50,7 @@ def phrasing_cv(knowledge, regularisation: float) -> float:  # type: ignore[no-u
 
 def main() -> None:
     knowledge, _ = load_knowledge(ROOT / "knowledge")
-    dev = {name: load(name) for name in ("tuning", "real-dev")}
+    dev = {name: load(name) for name in ("tuning", "real-dev", "real-dev2")}
     for regularisation in REGULARISATIONS:
         cv = phrasing_cv(knowledge, regularisation)
         engine = Engine(knowledge, fit(training_examples(knowledge, Analyser(knowledge)),

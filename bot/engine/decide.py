@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
 # -- the knobs -------------------------------------------------------------------------------
 REGULARISATION = 10.0     # C of the logistic regression: higher fits the phrasings more closely
-ANSWER_PROBABILITY = 0.30  # the best entry's probability needed to answer with it
-CLARIFY_PROBABILITY = 0.45  # the best three together: ask which one the seller means
+ANSWER_PROBABILITY = 0.40  # the best entry's probability needed to answer with it
+CLARIFY_PROBABILITY = 0.30  # the best three together: ask which one the seller means
 SECOND_SHARE = 0.5        # a runner-up this close to the best is offered as a button
 WEAK_CONFIDENCE = 0.4     # answers below this are kept (text included) for staff to review
 # -- limits ----------------------------------------------------------------------------------
