@@ -28,7 +28,8 @@ from bot.engine.train import fit  # noqa: E402
 from bot.loader import load_knowledge  # noqa: E402
 
 REGULARISATIONS = (1.0, 3.0, 10.0, 30.0)
-THRESHOLDS = ((0.3, 0.3), (0.35, 0.3), (0.4, 0.3), (0.45, 0.3), (0.4, 0.45))
+THRESHOLDS = ((0.3, 0.3, 0.7), (0.35, 0.3, 0.7), (0.4, 0.3, 0.7), (0.45, 0.3, 0.7), (0.4, 0.45, 0.7),
+              (0.4, 0.3, 0.5), (0.4, 0.3, 1.0))
 FOLDS = 5
 
 
@@ -55,10 +56,12 @@ def main() -> None:
         cv = phrasing_cv(knowledge, regularisation)
         engine = Engine(knowledge, fit(training_examples(knowledge, Analyser(knowledge)),
                                        regularisation))
-        for answer, clarify in THRESHOLDS:
+        for answer, clarify, outside in THRESHOLDS:
             rules.ANSWER_PROBABILITY, rules.CLARIFY_PROBABILITY = answer, clarify
+            rules.OUTSIDE_SHARE = outside
             scores = {name: evaluate(engine, cases)["all"].row() for name, cases in dev.items()}
             print(f"C={regularisation:<5} phrasing-cv={cv:.3f} answer>={answer} clarify>={clarify} "
+                  f"outside>={outside}x "
                   + " ".join(f"{n}: right={s['right']} wrong={s['wrong']} clarify={s['clarify']} "
                              f"refused={s['refused']}" for n, s in scores.items()), flush=True)
 

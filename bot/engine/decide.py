@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 REGULARISATION = 10.0     # C of the logistic regression: higher fits the phrasings more closely
 ANSWER_PROBABILITY = 0.40  # the best entry's probability needed to answer with it
 CLARIFY_PROBABILITY = 0.30  # the best three together: ask which one the seller means
+OUTSIDE_SHARE = 0.7       # refuse when what the bot does not cover is this likely, relative to the best
 SECOND_SHARE = 0.5        # a runner-up this close to the best is offered as a button
 WEAK_CONFIDENCE = 0.4     # answers below this are kept (text included) for staff to review
 # -- limits ----------------------------------------------------------------------------------
@@ -67,7 +68,7 @@ def decide(engine: Engine, text: str, exact: bool = True) -> Decision:
         return Decision("fallback", platforms=platforms, truncated=truncated)
     ranked, outside, p_outside = engine.rank(reading)
     best, p_best = ranked[0]
-    if p_outside > p_best:
+    if p_outside > OUTSIDE_SHARE * p_best:
         return Decision("fallback", confidence=p_best, platforms=platforms, outside=outside,
                         truncated=truncated)
     if p_best >= ANSWER_PROBABILITY:
