@@ -4,8 +4,11 @@ A thin translator around `Charterbot` (see docs/core-api.md): a command, a text,
 button press becomes a core `Message` (or a `feedback` call), and the core's `Reply` is rendered by
 `adapters.telegram_render` into HTML messages and an inline keyboard. No wording is decided here.
 
+Every update goes through `adapters.telegram_delivery.ChatProcessor` first: stored in the
+inbox (a webhook stores it before its 200), claimed by one process only, handled in its chat's
+lane (chats side by side), and marked answered once the reply was sent.
+
 Handlers, in the order python-telegram-bot tries them:
-  group -1  drop_duplicates   an update_id seen before (durably, via the core) stops here
   group  0  on_command        /start [payload], /help, /signataires, /recours, /langue, ...
             on_button         suggestions (e:<lang>:<entry>), 👍 / 👎 (f:+:<entry>, f:-:<entry>)
             on_text           any other text (unknown /commands included)
@@ -47,22 +50,21 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     ExtBot,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 from tornado.httpserver import HTTPServer
 
 from adapters import telegram_webhook
+from adapters.telegram_delivery import ChatProcessor, ChatRateLimiter
 from adapters.telegram_render import keyboard, parse_press, render, without_feedback
+from bot.inbox import Inbox
 from bot.model import Command, Lang, Message, Reply
 from bot.service import Charterbot
 from bot.settings import ConfigError, Settings, require
@@ -76,7 +78,6 @@ DEFAULT_API_URL = "https://api.telegram.org/bot"
 WEBHOOK_PATH = "telegram"
 LISTEN_ALL = "0.0.0.0"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-MAX_RETRIES = 3  # a call refused with 429 is retried this often, each time after retry_after
 BOOTSTRAP_RETRIES = 3  # getMe / setWebhook attempts at start-up before giving up
 CALLBACK_ANSWER_LIMIT = 200  # characters Telegram shows in a callback answer
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -144,15 +145,6 @@ class TelegramConfig:
 
 # --- callbacks ---------------------------------------------------------------------------------
 
-async def drop_duplicates(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop an update delivered before (same update_id), whether polled or pushed."""
-    if isinstance(update, Update) and not _core(context).first_delivery(
-        f"telegram:update:{update.update_id}"
-    ):
-        log.info("update %s already handled, dropped", update.update_id)
-        raise ApplicationHandlerStop
-
-
 def to_message(user: User, text: str, sender_chat: Chat | None = None, **fields: Any) -> Message:
     """The core's message for something a Telegram user sent.
 
@@ -167,8 +159,8 @@ def to_message(user: User, text: str, sender_chat: Chat | None = None, **fields:
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a known /command, with its arguments or deep-link payload.
 
-    Staff commands run in a worker thread (this handler is registered non-blocking for them), so
-    grouping many unanswered questions never holds up other sellers' answers.
+    Staff commands run in a worker thread, so grouping many unanswered questions never holds up
+    other sellers' answers (other chats run in their own lanes anyway).
     """
     message, user = update.message, update.effective_user
     if message is None or user is None or not message.text:
@@ -211,7 +203,8 @@ async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Open the entry a suggestion button names, or store the 👍 / 👎 pressed."""
+    """Open the entry a suggestion button names, send the details behind a button of an answer
+    (as a reply to that answer), or store the 👍 / 👎 pressed."""
     query = update.callback_query
     if query is None:
         return
@@ -228,9 +221,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     if query.message is not None:
         reply = core.handle(Message(text="", user=user, channel=CHANNEL, entry=press.entry,
-                                    lang=press.lang))
-        await send_reply(context.bot, query.message.chat, reply, _quote(query.message),
-                         _thread(query.message))
+                                    lang=press.lang, more=press.more, platform=press.platform))
+        # details go under the answer they expand, even in a private chat
+        quote = query.message.message_id if press.more else _quote(query.message)
+        await send_reply(context.bot, query.message.chat, reply, quote, _thread(query.message))
 
 
 async def register_commands(app: AnyApplication) -> None:
@@ -245,9 +239,14 @@ async def register_commands(app: AnyApplication) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log an error with the update that caused it; the bot keeps serving others."""
+    """Log an error with the update that caused it, which is then tried again later (its reply
+    was not sent); the bot keeps serving others."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s", update_id, exc_info=context.error)
+    processor = context.application.update_processor
+    if isinstance(processor, ChatProcessor):
+        processor.failed(update)
+
 
 
 # --- translation helpers -----------------------------------------------------------------------
@@ -376,24 +375,27 @@ def _core(context: ContextTypes.DEFAULT_TYPE) -> Charterbot:
 
 # --- wiring ------------------------------------------------------------------------------------
 
-def build(core: Charterbot, config: TelegramConfig) -> AnyApplication:
+def build(core: Charterbot, config: TelegramConfig,
+          limiter: ChatRateLimiter | None = None) -> AnyApplication:
     """The python-telegram-bot Application for `core`, handlers registered, not yet running."""
+    inbox = Inbox(core.state, CHANNEL)
+    processor = ChatProcessor(inbox)
     builder = (
         ApplicationBuilder()
         .token(config.token)
         .base_url(config.api_url)
-        .rate_limiter(AIORateLimiter(max_retries=MAX_RETRIES))
+        .rate_limiter(limiter or ChatRateLimiter())
+        .concurrent_updates(processor)
         .post_init(register_commands)
     )
     if config.webhook:  # updates come through adapters.telegram_webhook, not PTB's Updater
         builder = builder.updater(None)
     app = builder.build()
     app.bot_data["core"] = core
+    app.bot_data["inbox"] = inbox
+    processor.app = app  # it hands over the updates a dead process left (from initialize on)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
     messages = filters.UpdateType.MESSAGE
-    app.add_handler(TypeHandler(Update, drop_duplicates), group=-1)
-    staff = [name for name, command in COMMANDS.items() if command in ADMIN_COMMANDS]
-    app.add_handler(CommandHandler(staff, on_command, filters=messages, block=False))
     app.add_handler(CommandHandler(list(COMMANDS), on_command, filters=messages))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(messages & filters.TEXT, on_text))

@@ -6,8 +6,9 @@ from 63 MB to more than 1 GB. This server (tornado, which python-telegram-bot's 
 already installs) streams the request: a wrong or missing `X-Telegram-Bot-Api-Secret-Token` gets
 403 and a `Content-Length` that is missing or over MAX_BODY_BYTES gets 411/413 as soon as the
 headers are in; the connection is then closed, what was sent of the body being discarded, never
-kept (tornado refuses any body over MAX_BODY_BYTES outright). Accepted updates go to the
-Application's update queue, as python-telegram-bot's server would put them.
+kept (tornado refuses any body over MAX_BODY_BYTES outright). Accepted updates are stored in the
+inbox before the 200, then go to the Application's update queue, as python-telegram-bot's server
+would put them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import tornado.web
 from telegram import Update
 from telegram.error import NetworkError
 from tornado.httpserver import HTTPServer
+
+from adapters.telegram_delivery import receive
 
 log = logging.getLogger("charterbot.telegram")
 
@@ -75,6 +78,11 @@ class UpdateHandler(tornado.web.RequestHandler):
             self.set_status(400)
             return
         if update is not None:
+            # stored before the 200: once Telegram has its answer it will not send it again
+            inbox = self.app.bot_data.get("inbox")
+            if inbox is not None:
+                await asyncio.to_thread(receive, inbox, update.update_id, self.body.decode(
+                    "utf-8", "replace"))
             await self.app.update_queue.put(update)
         self.set_status(200)
 

@@ -265,12 +265,12 @@ class State:
             return _one_row(conn.execute(statement.on_conflict_do_nothing()
                                          .returning(inbox.c.key)))
 
-    def claim(self, key: str, owner: str, lease: float) -> bool:
+    def claim(self, key: str, owner: str, lease: float, max_attempts: int = 1_000) -> bool:
         """Take a stored delivery to answer it; False if it is answered, or being answered by a
         process whose lease has not run out. The database decides: exactly one claimant wins."""
         now = time.time()
         statement = (update(inbox)
-                     .where(inbox.c.key == valid_text(key),
+                     .where(inbox.c.key == valid_text(key), inbox.c.attempts < max_attempts,
                             or_(inbox.c.status == "pending",
                                 and_(inbox.c.status == "working", inbox.c.lease_until < now)))
                      .values(status="working", owner=owner, lease_until=now + lease,
@@ -296,13 +296,14 @@ class State:
                                  payload=case((given_up, None), else_=inbox.c.payload),
                                  owner=None, lease_until=time.time() + retry_in))
 
-    def unanswered(self, channel: str, limit: int) -> list[tuple[str, str]]:
+    def unanswered(self, channel: str, limit: int,
+                   max_attempts: int = 1_000) -> list[tuple[str, str]]:
         """(key, payload) of deliveries nobody is answering: never claimed within their grace,
         claimed by a process that died (lease run out), or waiting for another attempt."""
         now = time.time()
         query = (select(inbox.c.key, inbox.c.payload)
                  .where(inbox.c.channel == channel, inbox.c.status.in_(("pending", "working")),
-                        inbox.c.lease_until < now)
+                        inbox.c.lease_until < now, inbox.c.attempts < max_attempts)
                  .order_by(inbox.c.received_at).limit(limit))
         with self.engine.connect() as conn:
             return [(key, payload) for key, payload in conn.execute(query)]

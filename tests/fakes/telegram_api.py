@@ -58,7 +58,7 @@ class FakeBotApi:
         self._updates: list[dict[str, Any]] = []
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
-        self._failures: dict[str, int] = {}
+        self._failures: dict[str, tuple[int, int, int | None]] = {}  # retry_after, times, chat
         self._refusals: dict[str, tuple[int, str, dict[str, Any] | None]] = {}
         self._message_ids = itertools.count(1000)
         self._runner: web.AppRunner | None = None
@@ -92,9 +92,11 @@ class FakeBotApi:
         self._updates.extend(updates)
         self._new_update.set()
 
-    def fail_next(self, method: str, retry_after: int = 1) -> None:
-        """Answer the next call of `method` with 429 Too Many Requests and this retry_after."""
-        self._failures[method] = retry_after
+    def fail_next(self, method: str, retry_after: int = 1, times: int = 1,
+                  chat_id: int | None = None) -> None:
+        """Answer the next `times` calls of `method` (to `chat_id` only, if given) with 429 Too
+        Many Requests and this retry_after."""
+        self._failures[method] = (retry_after, times, chat_id)
 
     def refuse_next(self, method: str, code: int, description: str,
                     parameters: dict[str, Any] | None = None) -> None:
@@ -156,8 +158,8 @@ class FakeBotApi:
         handler = getattr(self, f"_api_{method.lower()}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
-        if method in self._failures:
-            retry_after = self._failures.pop(method)
+        retry_after = self._failing(method, params)
+        if retry_after is not None:
             self._record(method, {**params, "_rejected": 429})
             return _error(429, f"Too Many Requests: retry after {retry_after}",
                           {"retry_after": retry_after})
@@ -171,6 +173,19 @@ class FakeBotApi:
         if method != "getUpdates":
             self._record(method, params)
         return web.json_response({"ok": True, "result": result})
+
+    def _failing(self, method: str, params: dict[str, Any]) -> int | None:
+        """The retry_after of a scripted 429 for this call (counted), else None."""
+        if method not in self._failures:
+            return None
+        retry_after, times, chat = self._failures[method]
+        if chat is not None and str(params.get("chat_id")) != str(chat):
+            return None
+        if times <= 1:
+            del self._failures[method]
+        else:
+            self._failures[method] = (retry_after, times - 1, chat)
+        return retry_after
 
     def _record(self, method: str, params: dict[str, Any]) -> None:
         self.calls.append(Call(method, params))

@@ -1,0 +1,197 @@
+"""Telegram deliveries as issue 11 wants them: nothing acknowledged is lost, one chat's trouble
+never holds up another, and a 429 run is waited out and answered once.
+
+The real python-telegram-bot Application talks to the fake Bot API (tests/fakes/telegram_api.py);
+429 waits go through a fake clock (the limiter's `sleep`), so a 30-second run takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.telegram import ALLOWED_UPDATES, TelegramConfig, build, start_webhook, stop_webhook
+from adapters.telegram_delivery import RETRY_BUDGET_SECONDS, ChatProcessor, ChatRateLimiter
+from bot.service import Charterbot
+from bot.settings import Settings
+from tests.fakes.telegram_api import TOKEN, FakeBotApi, text_update
+from tests.test_telegram import SECRET, free_port
+
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+OTHER_CHAT = 7
+
+
+class FakeClock:
+    """The limiter's sleep: records each wait; a test may hold sleepers until it says so."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.release = asyncio.Event()
+        self.release.set()
+        self.sleeping = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.sleeping.set()
+        await self.release.wait()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    fake = FakeBotApi()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def core(tmp_path: Path) -> Iterator[Charterbot]:
+    bot = Charterbot(replace(Settings(), data_dir=tmp_path / "data"))
+    yield bot
+    bot.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+async def start_polling(app: Any) -> None:
+    await app.initialize()
+    await app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    await app.start()
+
+
+async def stop_polling(app: Any) -> None:
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+
+
+@pytest.fixture
+async def polling(api: FakeBotApi, core: Charterbot, clock: FakeClock) -> AsyncIterator[Any]:
+    app = build(core, TelegramConfig(TOKEN, api.base_url), ChatRateLimiter(sleep=clock.sleep))
+    await start_polling(app)
+    yield app
+    await stop_polling(app)
+
+
+def inbox_counts(core: Charterbot) -> dict[str, int]:
+    return core.state.inbox_counts()
+
+
+async def test_a_chat_waiting_out_a_429_does_not_delay_another(
+        api: FakeBotApi, polling: Any, clock: FakeClock, core: Charterbot) -> None:
+    clock.release.clear()  # the 429'd chat waits until the test lets it go
+    api.fail_next("sendMessage", retry_after=30, chat_id=42)
+    api.push(text_update("amazon a signé ?"))
+    await asyncio.wait_for(clock.sleeping.wait(), 5)
+    api.push(text_update("bonjour", user_id=OTHER_CHAT, chat_id=OTHER_CHAT))
+    [other] = await api.wait_for("sendMessage")  # answered while chat 42 still waits
+    assert other["chat_id"] == str(OTHER_CHAT)
+    clock.release.set()
+    sent = await api.wait_for("sendMessage", 2)
+    assert [s["chat_id"] for s in sent] == [str(OTHER_CHAT), "42"]
+
+
+async def test_a_429_run_of_30_seconds_is_answered_once(
+        api: FakeBotApi, polling: Any, clock: FakeClock, core: Charterbot) -> None:
+    api.fail_next("sendMessage", retry_after=5, times=6)  # Telegram says no for 30 s
+    api.push(text_update("amazon a signé ?"))
+    [sent] = await api.wait_for("sendMessage")
+    assert "Amazon" in sent["text"]
+    assert sum(round(w) for w in clock.waits) == 30
+    assert len(await api.quiet()) == 1
+    assert inbox_counts(core) == {"answered": 1}
+
+
+async def test_a_429_run_longer_than_the_budget_is_answered_on_a_later_attempt(
+        api: FakeBotApi, core: Charterbot, clock: FakeClock) -> None:
+    app = build(core, TelegramConfig(TOKEN, api.base_url), ChatRateLimiter(sleep=clock.sleep))
+    processor = app.update_processor
+    assert isinstance(processor, ChatProcessor)
+    processor.resume_interval = 0.05
+    processor.inbox.retry_in = 0.0
+    runs = int(RETRY_BUDGET_SECONDS // 5) + 2  # more than a minute of 429s
+    api.fail_next("sendMessage", retry_after=5, times=runs)
+    await start_polling(app)
+    try:
+        api.push(text_update("amazon a signé ?"))
+        [sent] = await api.wait_for("sendMessage")
+        assert "Amazon" in sent["text"] and len(await api.quiet()) == 1
+        assert inbox_counts(core) == {"answered": 1}
+    finally:
+        await stop_polling(app)
+
+
+async def test_an_update_is_stored_before_the_webhook_answers_200(
+        api: FakeBotApi, core: Charterbot) -> None:
+    port = free_port()
+    config = TelegramConfig(TOKEN, api.base_url, True, f"http://127.0.0.1:{port}/telegram",
+                            SECRET, port)
+    app = build(core, config)
+    await app.initialize()
+    server = await start_webhook(app, config, listen="127.0.0.1")
+    try:
+        assert await api.deliver(text_update("amazon a signé ?")) == 200  # nothing handles it yet
+        assert inbox_counts(core) == {"pending": 1}
+        await app.start()
+        [sent] = await api.wait_for("sendMessage")
+        assert "Amazon" in sent["text"]
+        await asyncio.wait_for(_until(lambda: inbox_counts(core) == {"answered": 1}), 5)
+        await app.stop()
+    finally:
+        await stop_webhook(server)
+        await app.shutdown()
+
+
+async def test_a_restarted_process_answers_what_a_dead_one_acknowledged(
+        api: FakeBotApi, core: Charterbot) -> None:
+    update = text_update("amazon a signé ?")
+    core.state.receive(f"telegram:update:{update['update_id']}", "telegram", json.dumps(update),
+                       grace=0)
+    assert core.state.claim(f"telegram:update:{update['update_id']}", "dead process", lease=0)
+    app = build(core, TelegramConfig(TOKEN, api.base_url))
+    processor = app.update_processor
+    assert isinstance(processor, ChatProcessor)
+    processor.resume_interval = 0.05
+    await start_polling(app)
+    try:
+        [sent] = await api.wait_for("sendMessage")
+        assert "Amazon" in sent["text"] and len(await api.quiet()) == 1
+        assert inbox_counts(core) == {"answered": 1}
+    finally:
+        await stop_polling(app)
+
+
+async def test_a_webhook_retry_of_an_answered_update_is_not_answered_again(
+        api: FakeBotApi, core: Charterbot) -> None:
+    port = free_port()
+    config = TelegramConfig(TOKEN, api.base_url, True, f"http://127.0.0.1:{port}/telegram",
+                            SECRET, port)
+    app = build(core, config)
+    await app.initialize()
+    server = await start_webhook(app, config, listen="127.0.0.1")
+    await app.start()
+    try:
+        update = text_update("amazon a signé ?")
+        for _ in range(3):
+            assert await api.deliver(update) == 200
+        await api.wait_for("sendMessage")
+        assert len(await api.quiet()) == 1
+    finally:
+        await stop_webhook(server)
+        await app.stop()
+        await app.shutdown()
+
+
+async def _until(condition: Any) -> None:
+    while not condition():
+        await asyncio.sleep(0.02)
+
