@@ -67,6 +67,55 @@ SITUATIONS = [
      "During the carrier strike my late shipment rate went over the target and they removed my "
      "selling privileges. They want a plan of action with root causes and preventive steps. "
      "What should I write?"),
+    ("problem-closure",
+     "Après neuf ans de ventes de pièces de vélo, la plateforme m'écrit : « Nous avons décidé de "
+     "mettre fin à notre relation commerciale. Votre compte sera fermé définitivement sous 48 "
+     "heures. » Aucun motif, aucun préavis. Que puis-je faire ?"),
+    ("problem-closure",
+     "After nine years selling bike parts I got this: 'We have decided to end our business "
+     "relationship. Your account will be permanently closed within 48 hours.' No reason, no "
+     "notice period. What can I do?"),
+    ("problem-delisting",
+     "Ce matin la moitié de mon catalogue de luminaires n'était plus en ligne. Le mail dit : "
+     "« Certaines de vos offres ont été retirées car elles ne respectent pas nos règles. » Sans "
+     "dire lesquelles ni quelle règle."),
+    ("problem-delisting",
+     "This morning half of my lamp catalogue was gone. The email says: 'Some of your listings "
+     "have been removed because they do not comply with our policies.' It doesn't say which "
+     "listings or which policy."),
+    ("problem-terms-change",
+     "Nous avons reçu un mail annonçant de nouvelles conditions générales pour les vendeurs, qui "
+     "s'appliquent dans cinq jours, avec des règles de retour beaucoup plus strictes à notre "
+     "charge. Ont-ils le droit de changer le contrat si vite ?"),
+    ("problem-terms-change",
+     "We got an email announcing a new seller agreement that applies in five days, with much "
+     "stricter return rules at our expense. Can they change the contract that fast?"),
+    ("problem-counterfeit-competitors",
+     "Je crée des sacs en cuir dans mon atelier. Depuis un mois, des vendeurs proposent des "
+     "copies de mes modèles avec mes propres photos, trois fois moins cher. Je les signale mais "
+     "elles reviennent sous d'autres noms."),
+    ("problem-counterfeit-competitors",
+     "I make leather bags in my workshop. For a month, sellers have been offering copies of my "
+     "designs with my own photos at a third of the price. I report them but they come back "
+     "under other names."),
+    ("problem-ranking",
+     "Mes ventes ont chuté de 70 % en deux semaines. Mes produits sont toujours en ligne mais "
+     "n'apparaissent plus dans les résultats de recherche, même en tapant leur nom exact."),
+    ("problem-ranking",
+     "My sales fell 70 percent in two weeks. My products are still live but no longer show up in "
+     "search results, even when I type their exact name."),
+    ("problem-no-contact",
+     "Cela fait un mois que j'essaie de parler à quelqu'un au service vendeurs. Je n'ai que des "
+     "réponses automatiques, aucun numéro de téléphone, et chaque ticket est fermé sans réponse."),
+    ("problem-no-contact",
+     "For a month I've been trying to reach someone at seller support. I only get automated "
+     "replies, there is no phone number and every ticket is closed without an answer."),
+    ("escalation-platform-mediators",
+     "Ma réclamation auprès de la plateforme a été rejetée. Leurs conditions parlent d'une "
+     "médiation : qui sont les médiateurs désignés, et combien ça coûte pour un petit vendeur ?"),
+    ("escalation-platform-mediators",
+     "My complaint to the platform was rejected. Their terms mention mediation: who are the named "
+     "mediators and how much does it cost a small seller?"),
 ]
 
 REFUSED = [
