@@ -339,6 +339,29 @@ def on_suggestion(ack: Ack, body: dict[str, Any], action: dict[str, Any],
               thread_ts=_thread_of(body))
 
 
+def on_more(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+            context: BoltContext, client: WebClient, respond: Respond) -> None:
+    """A details button (steps, sources, details): the details go into the answer's thread,
+    stay private under a /charte answer, and go to the app's DM from the App Home."""
+    ack()
+    pressed = render.parse_more(action.get("value") or "")
+    if pressed is None:  # a button from an older version of the app
+        return
+    lang, more, entry, platform = pressed
+    user_id = body["user"]["id"]
+    reply = _core(context).handle(Message(text="", user=_user(context, user_id), channel="slack",
+                                          entry=entry, lang=lang, more=more, platform=platform))
+    container = body.get("container") or {}
+    if container.get("type") == "view":
+        _post(client, user_id, reply)
+    elif container.get("is_ephemeral"):
+        if reply.blocks:
+            respond(response_type="ephemeral", replace_original=False, **render.message(reply))
+    else:
+        _post(client, container.get("channel_id") or body["channel"]["id"], reply,
+              thread_ts=_thread_of(body) or container.get("message_ts"))
+
+
 def on_feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any],
                 context: BoltContext, client: WebClient, respond: Respond) -> None:
     """👍 / 👎: stored by the core; the thank-you is shown to the clicker only."""
@@ -428,6 +451,7 @@ def build_app(core: Charterbot, settings: SlackSettings,
         app.event("tokens_revoked")(on_uninstalled)
     app.command(SLASH_COMMAND)(on_charte)
     app.action(render.ENTRY_ACTION_PATTERN)(on_suggestion)
+    app.action(render.MORE_ACTION_PATTERN)(on_more)
     app.action(render.FEEDBACK_PATTERN)(on_feedback)
     app.action(render.HOME_ACTION_PATTERN)(on_home_button)
     app.error(on_error)

@@ -27,6 +27,9 @@ MAX_HOME_BLOCKS = 100
 MAX_FALLBACK_CHARS = 3000      # the `text` shown in notifications (Slack truncates at 40,000)
 
 ENTRY_ACTION = "charte_entry"           # suggestion buttons: charte_entry_0, charte_entry_1...
+MORE_ACTION = "charte_more"             # details buttons: charte_more_steps, charte_more_sources...
+MORE_ACTION_PATTERN = re.compile(rf"^{MORE_ACTION}_[a-z]+$")
+MORE_SEPARATOR = "|"                    # a details button's value: lang|more|entry|platform
 FEEDBACK_UP = "charte_feedback_up"
 FEEDBACK_DOWN = "charte_feedback_down"
 ENTRY_ACTION_PATTERN = re.compile(rf"^{ENTRY_ACTION}_\d+$")
@@ -183,6 +186,27 @@ def _suggestions(reply: Reply) -> list[Json]:
              "elements": buttons[:MAX_ACTION_ELEMENTS]}] if buttons else []
 
 
+def _more(reply: Reply) -> list[Json]:
+    """The buttons opening the details behind the first message (steps, sources, details)."""
+    if not (reply.more and reply.entry):
+        return []
+    platform = reply.platforms[0].name if reply.platforms else ""
+    buttons = [_button(e.label, MORE_SEPARATOR.join((reply.lang, e.id, reply.entry, platform)),
+                       f"{MORE_ACTION}_{e.id}") for e in reply.more]
+    buttons = [b for b in buttons if len(b["value"]) <= MAX_BUTTON_VALUE]
+    return [{"type": "actions", "block_id": "charte_more",
+             "elements": buttons[:MAX_ACTION_ELEMENTS]}] if buttons else []
+
+
+def parse_more(value: str) -> tuple[Lang | None, str, str, str | None] | None:
+    """(lang, more, entry, platform) from a details button's value; None when malformed."""
+    parts = value.split(MORE_SEPARATOR)
+    if len(parts) != 4 or not parts[1] or not parts[2]:
+        return None
+    lang: Lang | None = "fr" if parts[0] == "fr" else "en" if parts[0] == "en" else None
+    return lang, parts[1], parts[2], parts[3] or None
+
+
 def _feedback(reply: Reply) -> list[Json]:
     """👍 / 👎 for the answered entry."""
     if not (reply.feedback and reply.entry) or len(reply.entry) > MAX_BUTTON_VALUE:
@@ -193,7 +217,13 @@ def _feedback(reply: Reply) -> list[Json]:
 
 
 def reply_blocks(reply: Reply, max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[Json]:
-    """The reply's blocks, sources and buttons, trimmed to `max_blocks` (buttons always kept)."""
+    """The reply's blocks, sources and buttons, trimmed to `max_blocks` (buttons always kept).
+
+    A reply with a short first message shows only that, with the details behind its buttons."""
+    if reply.first:
+        tail = _more(reply) + _suggestions(reply) + _feedback(reply)
+        body = [b for block in reply.first for b in block_to_slack(block)]
+        return body[: max(max_blocks - len(tail), 0)] + tail
     tail = _sources(reply) + _suggestions(reply) + _feedback(reply)
     body = [b for block in reply.blocks for b in block_to_slack(block)]
     return body[: max(max_blocks - len(tail), 0)] + tail

@@ -4,8 +4,10 @@ Everything in a Reply is plain text; here it is escaped, given light formatting 
 italic notes, bullets, numbered steps, sources as links) and cut into messages that fit Telegram's
 4,096-character limit on block, then line, then word boundaries, never inside a tag or an entity.
 Buttons carry compact callback data: ``e:<lang>:<entry>`` opens an entry in the language of the
-reply it came with, ``f:+:<entry>`` and ``f:-:<entry>`` are 👍 and 👎; a button whose data would
-not fit Telegram's 64 bytes is left out.
+reply it came with, ``m:<lang>:<more>:<entry>[:<platform>]`` the details behind a button of an
+answer (steps, sources, details; for the platform the question named), ``f:+:<entry>`` and
+``f:-:<entry>`` are 👍 and 👎; a button whose data would not fit Telegram's 64 bytes is left out
+(a details button first drops its platform).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from bot.phrases import long_date, say
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 CALLBACK_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
 ENTRY_PREFIX = "e:"
+MORE_PREFIX = "m:"
 FEEDBACK_PREFIX = "f:"
+MORE_PER_ROW = 2
 THUMBS = {True: ("👍", "+"), False: ("👎", "-")}
 BULLET = "• "
 _TOKENS = re.compile(r"\S+\s*|\s+")
@@ -53,11 +57,14 @@ class Piece:
 
 @dataclass(frozen=True)
 class Press:
-    """What a button press asks for: open `entry` (in `lang`), or rate it (`useful` True/False)."""
+    """What a button press asks for: open `entry` (in `lang`), the details `more` of its answer
+    about `platform`, or rate it (`useful` True/False)."""
 
     entry: str
     useful: bool | None = None
     lang: Lang | None = None
+    more: str | None = None
+    platform: str | None = None
 
 
 def escape(text: str) -> str:
@@ -78,7 +85,10 @@ def render(reply: Reply, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 def paragraphs(reply: Reply) -> list[list[Piece]]:
-    """The reply's paragraphs (blocks, then sources, then review date), each a list of lines."""
+    """The reply's paragraphs, each a list of lines: the short first message when there is one
+    (the rest is behind its buttons), else the blocks, then sources, then review date."""
+    if reply.first:
+        return [p for p in (block_pieces(b) for b in reply.first) if p]
     out = [block_pieces(b) for b in reply.blocks]
     if reply.sources:
         heading = Piece(say("sources", reply.lang), "<b>", "</b>")
@@ -166,8 +176,12 @@ def _fitting_prefix(token: str, budget: int) -> str:
 # --- buttons -----------------------------------------------------------------------------------
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Suggestions one per row, then 👍 / 👎 when the reply asks for feedback; None if no button."""
+    """The details buttons (two per row), suggestions one per row, then 👍 / 👎 when the reply
+    asks for feedback; None if no button."""
     rows: list[list[InlineKeyboardButton]] = []
+    more = [InlineKeyboardButton(e.label, callback_data=data) for e in reply.more
+            if reply.entry and (data := more_data(reply, e.id))]
+    rows += [more[i:i + MORE_PER_ROW] for i in range(0, len(more), MORE_PER_ROW)]
     for suggestion in reply.suggestions:
         data = entry_data(suggestion.entry, reply.lang)
         if data and suggestion.label.strip():
@@ -185,6 +199,14 @@ def entry_data(entry: str, lang: Lang) -> str | None:
     return _fits(f"{ENTRY_PREFIX}{lang}:{entry}")
 
 
+def more_data(reply: Reply, more: str) -> str | None:
+    """Callback data for the details `more` of the reply's answer, about the first platform it
+    named; without the platform when that would not fit 64 bytes."""
+    base = f"{MORE_PREFIX}{reply.lang}:{more}:{reply.entry}"
+    platform = reply.platforms[0].name if reply.platforms else ""
+    return (_fits(f"{base}:{platform}") if platform else None) or _fits(base)
+
+
 def feedback_data(entry: str, useful: bool) -> str | None:
     """Callback data for 👍 (useful) or 👎 on `entry`, or None if it would exceed 64 bytes."""
     return _fits(f"{FEEDBACK_PREFIX}{THUMBS[useful][1]}:{entry}")
@@ -198,6 +220,8 @@ def parse_press(data: str | None) -> Press | None:
     """The Press encoded by our callback data; None for anything else (old or forged data)."""
     if not data:
         return None
+    if data.startswith(MORE_PREFIX):
+        return _parse_more(data.removeprefix(MORE_PREFIX))
     if data.startswith(ENTRY_PREFIX):
         lang, _, entry = data.removeprefix(ENTRY_PREFIX).rpartition(":")
         known = next((code for code in LANGS if code == lang), None)
@@ -206,6 +230,16 @@ def parse_press(data: str | None) -> Press | None:
     if data.startswith(FEEDBACK_PREFIX) and sign in ("+", "-") and entry:
         return Press(entry, sign == "+")
     return None
+
+
+def _parse_more(data: str) -> Press | None:
+    """``<lang>:<more>:<entry>[:<platform>]`` as a Press; None when malformed."""
+    parts = data.split(":", 3)
+    if len(parts) < 3 or not all(parts[1:3]):
+        return None
+    lang = next((code for code in LANGS if code == parts[0]), None)
+    platform = parts[3] if len(parts) == 4 and parts[3] else None
+    return Press(parts[2], lang=lang, more=parts[1], platform=platform) if lang else None
 
 
 def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:

@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     mode.add_argument("--jsonl", action="store_true",
                       help="read questions from stdin, print one JSON object per line")
+    ask.add_argument("--full", action="store_true",
+                     help="print the whole answer (steps, details, sources), not just the first "
+                          "message a seller sees")
     ask.set_defaults(func=_ask)
 
     knowledge = sub.add_parser("knowledge", help="check or compile the knowledge files")
@@ -115,7 +118,7 @@ def _ask(args: argparse.Namespace) -> int:
         for number, line in enumerate(sys.stdin, 1):
             reply = core.handle(Message(text=line.rstrip("\n"), user=f"cli:jsonl:{number}",
                                         channel="cli"))
-            print(json.dumps(reply.to_json(), ensure_ascii=False), flush=True)
+            print(json.dumps(reply.to_json(args.full), ensure_ascii=False), flush=True)
         return EXIT_OK
     if args.question is None:
         print("charterbot ask: give a question, or use --jsonl with questions on stdin",
@@ -123,9 +126,13 @@ def _ask(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     reply = core.handle(Message(text=args.question, user="cli:ask", channel="cli"))
     if args.json:
-        print(json.dumps(reply.to_json(), ensure_ascii=False))
+        print(json.dumps(reply.to_json(args.full), ensure_ascii=False))
+    elif args.full:
+        print(reply.full_text)
     else:
         print(reply.text)
+        if reply.more:
+            print(f"\n[{' · '.join(e.label for e in reply.more)}: charterbot ask --full]")
     return EXIT_OK
 
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from bot.engine import Decision
 from bot.knowledge import Caveat, Entry, Knowledge, Platform
-from bot.model import Block, Kind, Lang, PlatformStatus, Reply, Source, Suggestion
+from bot.model import Block, Expansion, Kind, Lang, PlatformStatus, Reply, Source, Suggestion
 from bot.phrases import long_date, say
+from bot.render import first_message
 
 # "Did X sign?" and "who signed?" both reply with the platforms' data.
 SIGNATORY_ROLES = ("platform-status", "signatory-list")
 MAX_SOURCES = 5
+SOURCES_IN_DETAILS = 2      # sources shown under the steps or the details; all behind "Sources"
+PLATFORMS_IN_FIRST = 2      # platforms whose status the first message gives in one sentence
+FIRST_MESSAGE_TARGET = 80   # words of a first message: what a phone shows in one screen
+FIRST_MESSAGE_MAX = 150     # never more
+# escalation routes a platform's own route replaces (its complaint system, its mediators)
+OWN_ROUTE = {"internal-complaint": "complaint", "platform-mediators": "mediators"}
 
 
 def decision_reply(knowledge: Knowledge, decision: Decision, lang: Lang) -> Reply:
@@ -26,8 +33,9 @@ def decision_reply(knowledge: Knowledge, decision: Decision, lang: Lang) -> Repl
         reply = fallback_reply(knowledge, platforms, lang, decision.confidence,
                                list(decision.options), decision.outside)
     if decision.truncated:
-        reply = Reply(**{**reply.__dict__, "blocks": (Block("note", say("too_long", lang)),
-                                                      *reply.blocks)})
+        told = Block("note", say("too_long", lang))
+        reply = Reply(**{**reply.__dict__, "blocks": (told, *reply.blocks),
+                         "first": (told, *reply.first) if reply.first else ()})
     return reply
 
 
@@ -97,16 +105,53 @@ def signatory_lists(knowledge: Knowledge, lang: Lang) -> list[Block]:
     return blocks
 
 
-def escalation_steps(knowledge: Knowledge, entry: Entry, lang: Lang) -> list[Block]:
-    """The entry's escalation routes as numbered steps: name, how, and cost."""
+def escalation_steps(knowledge: Knowledge, entry: Entry, lang: Lang,
+                     platform: Platform | None = None) -> list[Block]:
+    """The entry's escalation routes as numbered steps: name, how, and cost. With a platform
+    whose own route is known, its complaint system, mediators and time limits replace the
+    general wording; otherwise a note says where to find them in the platform's terms."""
     steps = []
     for route_id in entry.escalation:
         route = knowledge.routes.get(route_id)
-        if route:
-            steps.append(f"{route.name[lang]} — {route.how[lang]} ({route.cost[lang]})")
+        if not route:
+            continue
+        own = platform.route_step(OWN_ROUTE[route_id]) if platform and route_id in OWN_ROUTE \
+            else None
+        how = _own_text(own.text[lang], own.uncertain, lang) if own else route.how[lang]
+        steps.append(f"{route.name[lang]} — {how} ({route.cost[lang]})")
     if not steps:
         return []
-    return [Block("heading", say("escalation_heading", lang)), Block("steps", items=tuple(steps))]
+    blocks = [Block("heading", say("escalation_heading", lang)), Block("steps", items=tuple(steps))]
+    deadlines = platform.route_step("deadlines") if platform else None
+    if platform and deadlines:
+        blocks.append(Block("note", f"{say('own_route_heading', lang, name=platform.name)} "
+                                    f"{_own_text(deadlines.text[lang], deadlines.uncertain, lang)}"))
+    if not (platform and platform.route) and set(OWN_ROUTE) & set(entry.escalation):
+        blocks.append(Block("note", say("route_in_terms", lang)))
+    return blocks
+
+
+def _own_text(text: str, uncertain: bool, lang: Lang) -> str:
+    """A platform's own route, with a plain warning when it was not fully checked."""
+    text = text.strip()
+    return f"{text.rstrip('.')} ({say('own_route_check', lang)})." if uncertain else text
+
+
+def route_platform(platforms: list[Platform]) -> Platform | None:
+    """The named platform whose own route the steps use: the first one named."""
+    return platforms[0] if platforms else None
+
+
+def route_sources(platform: Platform | None) -> list[str]:
+    """The sources of a platform's own route."""
+    return [s for step in platform.route for s in step.sources] if platform else []
+
+
+def route_reviewed(platform: Platform | None, entry: Entry) -> str:
+    """When the steps were checked: the oldest date among the entry and the platform's route."""
+    dates = [entry.reviewed] + [step.reviewed for step in platform.route] if platform else \
+        [entry.reviewed]
+    return min(d for d in dates if d) if any(dates) else entry.reviewed
 
 
 def sources_for(knowledge: Knowledge, cited: list[str]) -> tuple[Source, ...]:
@@ -129,8 +174,9 @@ def suggestions(entries: list[Entry], lang: Lang) -> tuple[Suggestion, ...]:
 def answer_reply(knowledge: Knowledge, entry: Entry, platforms: list[Platform], lang: Lang,
                  confidence: float, others: list[Entry],
                  caveats: tuple[Caveat, ...] = ()) -> Reply:
-    """The full answer for an entry, adapted to the platforms the question named; the caveats
-    the message's facts call for come first."""
+    """The answer for an entry, adapted to the platforms the question named; the caveats the
+    message's facts call for come first. `blocks` is the full answer; `first` the short first
+    message, and `more` the steps, sources and details behind its buttons."""
     statuses = tuple(platform_status(p, lang) for p in platforms)
     notes = [Block("note", f"{s.summary} {advice(s, lang)}") for s in statuses]
     status_first = entry.role in SIGNATORY_ROLES
@@ -143,16 +189,89 @@ def answer_reply(knowledge: Knowledge, entry: Entry, platforms: list[Platform], 
         cited += [s for e in platform.history for s in e.sources]
     if entry.role in SIGNATORY_ROLES and not platforms:
         blocks += signatory_lists(knowledge, lang)
-    blocks += escalation_steps(knowledge, entry, lang)
+    own = route_platform(platforms)
+    steps = escalation_steps(knowledge, entry, lang, own)
+    blocks += steps
     if others:
         blocks.append(Block("note", say("also_about", lang)))
-    return Reply(kind="smalltalk" if entry.kind == "smalltalk" else "answer", lang=lang,
-                 blocks=tuple(blocks), platforms=statuses,
-                 sources=() if entry.kind == "smalltalk" else sources_for(knowledge, cited)[
-                     :MAX_SOURCES],
+    smalltalk = entry.kind == "smalltalk"
+    sources = () if smalltalk else sources_for(knowledge, cited + route_sources(own))
+    first = () if smalltalk else tuple(first_blocks(knowledge, entry, platforms, lang, caveats,
+                                                    bool(others)))
+    more = () if smalltalk else expansions(knowledge, entry, blocks, steps, sources, own, lang)
+    return Reply(kind="smalltalk" if smalltalk else "answer", lang=lang,
+                 blocks=tuple(blocks), platforms=statuses, sources=sources[:MAX_SOURCES],
                  suggestions=suggestions(others, lang), confidence=confidence, entry=entry.id,
-                 reviewed=None if entry.kind == "smalltalk" else entry.reviewed,
-                 feedback=entry.kind != "smalltalk")
+                 reviewed=None if smalltalk else entry.reviewed, feedback=not smalltalk,
+                 first=first, more=more)
+
+
+def first_blocks(knowledge: Knowledge, entry: Entry, platforms: list[Platform], lang: Lang,
+                 caveats: tuple[Caveat, ...], also: bool) -> list[Block]:
+    """The first message: caveats, the entry's short answer, the named platforms' status in one
+    sentence each (first for "did X sign?"), the signatories' names for "who signed?"."""
+    blocks = [Block("note", c.text[lang].strip()) for c in caveats]
+    status = [Block("note", status_sentence(p, lang)) for p in platforms[:PLATFORMS_IN_FIRST]]
+    status_first = entry.role in SIGNATORY_ROLES
+    blocks += status if status_first else []
+    blocks += text_blocks(entry.short.get(lang) or entry.answer[lang])
+    if entry.role in SIGNATORY_ROLES and not platforms:
+        blocks.append(Block("paragraph", signatory_line(knowledge, lang)))
+    blocks += [] if status_first else status
+    if also:
+        blocks.append(Block("note", say("also_about", lang)))
+    return blocks
+
+
+def status_sentence(platform: Platform, lang: Lang) -> str:
+    """A platform's standing in one sentence; a disputed fact says so in plain words."""
+    status, _ = platform.standing()
+    sentence = _history_sentence(platform, status, lang)
+    if any(e.uncertain for e in platform.history):
+        sentence = f"{sentence.rstrip('.')} ({say('status_probably', lang)})."
+    return sentence
+
+
+def signatory_line(knowledge: Knowledge, lang: Lang) -> str:
+    """Today's signatories by name, on one line."""
+    names = [p.name for p in knowledge.platforms if p.standing()[0] == "signed"]
+    return say("signatories_line", lang, names=", ".join(names))
+
+
+def expansions(knowledge: Knowledge, entry: Entry, blocks: list[Block], steps: list[Block],
+               sources: tuple[Source, ...], own: Platform | None,
+               lang: Lang) -> tuple[Expansion, ...]:
+    """What the buttons under the first message open: the escalation steps, all the sources,
+    and the full answer when it says more than the first message."""
+    more = []
+    if steps:
+        cited = [s for r in entry.escalation if r in knowledge.routes
+                 for s in knowledge.routes[r].sources]
+        steps_sources = sources_for(knowledge, route_sources(own) + cited)
+        more.append(Expansion("steps", say("more_steps", lang), tuple(steps),
+                              steps_sources[:SOURCES_IN_DETAILS],
+                              route_reviewed(own, entry), lang))
+    if sources:
+        more.append(Expansion("sources", say("more_sources", lang),
+                              (Block("paragraph", say("sources_intro", lang)),), sources,
+                              entry.reviewed, lang))
+    details = tuple(b for b in blocks if b not in steps and b.text != say("also_about", lang))
+    if entry.short.get(lang):
+        more.append(Expansion("details", say("more_details", lang), details,
+                              sources[:SOURCES_IN_DETAILS], entry.reviewed, lang))
+    return tuple(more)
+
+
+def first_message_text(reply: Reply) -> str:
+    """The text of the first message a seller reads for `reply`, buttons aside: what
+    `make bench` counts the words of."""
+    return first_message(reply)
+
+
+def word_count(text: str) -> int:
+    """Words as a reader counts them: runs of characters between spaces, punctuation alone
+    (a dash, a colon) not counted."""
+    return sum(1 for token in text.split() if any(c.isalnum() for c in token))
 
 
 def clarify_reply(platforms: list[Platform], lang: Lang, confidence: float,
@@ -183,3 +302,13 @@ def fallback_reply(knowledge: Knowledge, platforms: list[Platform], lang: Lang,
 def notice(key: str, lang: Lang, kind: Kind = "notice", **values: object) -> Reply:
     """A one-paragraph reply made of one of the bot's own sentences."""
     return Reply(kind=kind, lang=lang, blocks=(Block("paragraph", say(key, lang, **values)),))
+
+
+def expansion_reply(reply: Reply, expansion_id: str) -> Reply:
+    """The details behind one button of `reply`, as a reply of their own."""
+    expansion = reply.expansion(expansion_id)
+    if expansion is None:
+        return notice("more_gone", reply.lang)
+    return Reply(kind="answer", lang=reply.lang, blocks=expansion.blocks,
+                 sources=expansion.sources, confidence=reply.confidence, entry=reply.entry,
+                 reviewed=expansion.reviewed, extra={"more": expansion.id})

@@ -23,11 +23,12 @@ from bot.knowledge import (
     Platform,
     PlatformEvent,
     Route,
+    RouteStep,
     SourceDoc,
     WordLists,
 )
 
-INDEX_VERSION = "3"
+INDEX_VERSION = "4"
 
 
 def build_index(knowledge: Knowledge, path: Path, model: bytes = b"") -> None:
@@ -161,4 +162,7 @@ def _route(data: dict[str, Any]) -> Route:
 def _platform(data: dict[str, Any]) -> Platform:
     history = tuple(PlatformEvent(**{**e, "sources": tuple(e["sources"])})
                     for e in data.pop("history"))
-    return Platform(**{**data, "aliases": tuple(data["aliases"]), "history": history})
+    route = tuple(RouteStep(**{**r, "sources": tuple(r["sources"])})
+                  for r in data.pop("route", ()))
+    return Platform(**{**data, "aliases": tuple(data["aliases"]), "history": history,
+                       "route": route})

@@ -58,15 +58,38 @@ class PlatformEvent:
     uncertain: bool = False
 
 
+ROUTE_STEPS = ("complaint", "mediators", "deadlines")
+
+
+@dataclass(frozen=True)
+class RouteStep:
+    """One part of a platform's own route: where its complaint system is (`complaint`), the
+    mediators its terms name (`mediators`), or its own time limits and notice periods
+    (`deadlines`), with its sources and the date it was checked."""
+
+    step: str
+    text: Texts
+    sources: tuple[str, ...]
+    reviewed: str
+    uncertain: bool = False
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class Platform:
-    """A marketplace, the names sellers give it, and its dated history with the charter."""
+    """A marketplace, the names sellers give it, its dated history with the charter, and its own
+    escalation route (`route`, empty when its terms were not checked)."""
 
     name: str
     aliases: tuple[str, ...]
     history: tuple[PlatformEvent, ...]
     file: str = ""
     line: int = 0
+    route: tuple[RouteStep, ...] = ()
+
+    def route_step(self, step: str) -> RouteStep | None:
+        """The part of its own route of this kind, or None."""
+        return next((r for r in self.route if r.step == step), None)
 
     def standing(self) -> tuple[Status, PlatformEvent | None]:
         """Today's status: the latest signing/renewal or refusal; none means unknown."""
@@ -101,6 +124,7 @@ class Entry:
     line: int = 0
     phrasing_lines: dict[str, int] = field(default_factory=dict, compare=False)
     role: str = ""  # what the code asks this entry for (`platform-status`...); see ROLES
+    short: Texts = field(default_factory=dict)  # the first message on a phone; `answer` = details
 
     def label(self, lang: Lang) -> str:
         """Short label for a suggestion button."""

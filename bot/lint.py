@@ -6,7 +6,11 @@ would refuse these files. When the files load, content checks add warnings, each
 - an entry not reviewed for a long time (``--max-age`` / ``CHARTERBOT_REVIEW_MAX_DAYS``, 365 days);
 - two entries with near-duplicate phrasings (a seller typing it could get either answer);
 - a phrasing that the engine gives to another entry than its own;
-- a well-known marketplace named in an entry but missing from platforms.yaml.
+- a well-known marketplace named in an entry but missing from platforms.yaml;
+- an entry whose first message (its `short`, else its `answer`) is too long for one phone
+  screen, or the same as another entry's.
+
+A platform route step without a source is an error of the loader.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from bot.compose import FIRST_MESSAGE_TARGET, first_blocks, word_count
 from bot.engine import Engine
 from bot.knowledge import Entry, Knowledge, KnowledgeError, Problem
 from bot.loader import load_knowledge
+from bot.model import LANGS
 from bot.normalise import normalise, words
+from bot.render import block_text
 from bot.settings import ConfigError
 
 DEFAULT_MAX_AGE_DAYS = 365
@@ -59,7 +66,8 @@ def lint(folder: Path, max_age_days: int | None = None, today: date | None = Non
     max_age = review_max_days() if max_age_days is None else max_age_days
     found = (stale_entries(knowledge, max_age, today or date.today())
              + near_duplicates(knowledge) + misleading_phrasings(knowledge)
-             + unknown_platforms(knowledge, folder))
+             + unknown_platforms(knowledge, folder) + long_first_messages(knowledge)
+             + same_first_messages(knowledge))
     return warnings + sorted(found, key=lambda p: (p.file, p.line))
 
 
@@ -188,3 +196,48 @@ def unknown_platforms(knowledge: Knowledge, folder: Path) -> list[Problem]:
                     "but the bot will not recognise it in questions nor give its status; add it "
                     "there (with 'history: []' if it never signed the charter)", "warning"))
     return list(out.values())
+
+
+def first_message_of(knowledge: Knowledge, entry: Entry, lang: str) -> str:
+    """The first message a seller gets for the entry, with no platform named."""
+    language = next(code for code in LANGS if code == lang)
+    return "\n\n".join(block_text(b) for b in first_blocks(knowledge, entry, [], language, (),
+                                                             False))
+
+
+def _answered(knowledge: Knowledge) -> Iterator[Entry]:
+    return (e for e in knowledge.entries if e.kind == "answer")
+
+
+def long_first_messages(knowledge: Knowledge) -> list[Problem]:
+    """A warning for each entry whose first message is longer than a phone screen."""
+    out = []
+    for entry in _answered(knowledge):
+        for lang in LANGS:
+            count = word_count(first_message_of(knowledge, entry, lang))
+            if count > FIRST_MESSAGE_TARGET:
+                field = "short" if entry.short.get(lang) else "answer"
+                out.append(Problem(entry.file, entry.line, f"the first message of entry "
+                                   f"'{entry.id}' ({lang}) is {count} words, more than the "
+                                   f"{FIRST_MESSAGE_TARGET} a phone shows in one screen: "
+                                   f"shorten its '{field}'" + (
+                                       "" if field == "short" else
+                                       " or add a 'short' text (the answer then becomes the "
+                                       "details)"), "warning"))
+    return out
+
+
+def same_first_messages(knowledge: Knowledge) -> list[Problem]:
+    """A warning for each entry whose first message is word for word another entry's."""
+    seen: dict[tuple[str, str], Entry] = {}
+    out = []
+    for entry in _answered(knowledge):
+        for lang in LANGS:
+            key = (lang, " ".join(normalise(first_message_of(knowledge, entry, lang)).split()))
+            other = seen.setdefault(key, entry)
+            if other is not entry:
+                out.append(Problem(entry.file, entry.line, f"entry '{entry.id}' ({lang}) starts "
+                                   f"with the same first message as '{other.id}' "
+                                   f"({other.file}:{other.line}): write a first message for "
+                                   "each question", "warning"))
+    return out

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot.knowledge import (
+    ROUTE_STEPS,
     Entry,
     Knowledge,
     KnowledgeError,
@@ -24,6 +25,7 @@ from bot.knowledge import (
     PlatformEvent,
     Problem,
     Route,
+    RouteStep,
     SourceDoc,
 )
 from bot.loader_extras import check_roles, read_caveats, read_words
@@ -45,8 +47,9 @@ EVENTS = ("signed", "refused", "renewed")
 KINDS = ("answer", "smalltalk", "outside")  # outside: examples of what the bot does not cover
 TOPICS = ("charter", "law", "escalation", "problems", "platforms", "smalltalk", "outside")
 ENTRY_KEYS = {"id", "kind", "topic", "reviewed", "sources", "escalation", "phrasings", "answer",
-              "title", "role"}
-PLATFORM_KEYS = {"name", "aliases", "history"}
+              "title", "role", "short"}
+PLATFORM_KEYS = {"name", "aliases", "history", "route"}
+ROUTE_STEP_KEYS = {"step", "text", "sources", "reviewed", "uncertain"}
 EVENT_KEYS = {"date", "event", "sources", "note", "uncertain"}
 ROUTE_KEYS = {"id", "name", "how", "cost", "sources"}
 SOURCE_KEYS = {"id", "title", "url"}
@@ -451,9 +454,39 @@ def _platforms(check: Validator, parse: Any, path: Path,
         if not isinstance(raw_history, Seq):
             check.error(raw_history, "'history' must be a list of events (or [] for none)")
         out.append(Platform(check.text(record, "name"), check.text_list(record, "aliases"),
-                            tuple(history), check.file, record.line))
+                            tuple(history), check.file, record.line,
+                            _platform_route(check, record, sources)))
     _check_aliases(check, out)
     return out
+
+
+def _platform_route(check: Validator, record: Map,
+                    sources: dict[str, SourceDoc]) -> tuple[RouteStep, ...]:
+    """A platform's own route: each step sourced, dated, and of a known kind, once."""
+    raw = record.get("route")
+    if raw is None:
+        return ()
+    if not isinstance(raw, Seq):
+        check.error(raw, "'route' must be a list of steps, each starting with '- step:'")
+        return ()
+    steps: list[RouteStep] = []
+    for item in check.items(raw, "steps"):
+        check.keys(item, ROUTE_STEP_KEYS, "a platform route step")
+        step = check.text(item, "step")
+        if step and step not in ROUTE_STEPS:
+            check.error(item.get("step"), f"route step '{step}' is not one of "
+                        f"{', '.join(ROUTE_STEPS)}")
+        if step in (s.step for s in steps):
+            check.error(item, f"route step '{step}' is given twice")
+        cited = check.text_list(item, "sources")
+        if not cited:
+            check.error(item, f"route step '{step}' has no 'sources': a platform's own route is "
+                        "only shown with the page or document it comes from")
+        check_sources(check, item, sources, required=False)
+        uncertain = str(item.get("uncertain", "false")).lower() in ("true", "yes", "oui")
+        steps.append(RouteStep(step, check.texts(item, "text"), cited, check.day(item, "reviewed"),
+                               uncertain, item.line))
+    return tuple(steps)
 
 
 def _event(check: Validator, record: Map, sources: dict[str, SourceDoc]) -> PlatformEvent:
@@ -531,7 +564,8 @@ def _entries(check: Validator, data: Any, sources: dict[str, SourceDoc],
                          check_sources(check, record, sources), escalation, phrasings,
                          check.texts(record, "answer"), check.texts(record, "title",
                                                                      required=False),
-                         check.file, record.line, lines, check.text(record, "role", required=False)))
+                         check.file, record.line, lines, check.text(record, "role", required=False),
+                         check.texts(record, "short", required=False)))
     return out
 
 

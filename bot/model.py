@@ -26,8 +26,10 @@ class Message:
 
     `user` is the platform's own id prefixed by the channel (``telegram:42``, ``slack:T1:U9``); the core
     pseudonymises it before storing anything. `command` is set when the adapter recognised a command
-    (``/signataires`` -> ``signatories``); `entry` when a button asks for one entry by id; `lang` when
-    the adapter knows the language for sure (otherwise the core detects it).
+    (``/signataires`` -> ``signatories``); `entry` when a button asks for one entry by id, with
+    `more` when it asks for the details behind a button of that entry's answer (`platform`: the
+    platform that answer was about); `lang` when the adapter knows the language for sure
+    (otherwise the core detects it).
     """
 
     text: str
@@ -39,6 +41,8 @@ class Message:
     lang: Lang | None = None
     attachment: str | None = None
     locale: str | None = None
+    more: str | None = None      # with `entry`: the details button pressed (an Expansion id)
+    platform: str | None = None  # with `entry`: the platform the answered question named
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,35 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Expansion:
+    """Details behind a button of an answer: `steps` (how to escalate), `sources`, `details`.
+
+    `blocks` and `sources` are what an adapter renders when the button is pressed; `text` is
+    their plain rendering (the JSON contract's `more[].text`).
+    """
+
+    id: str
+    label: str
+    blocks: tuple[Block, ...] = ()
+    sources: tuple[Source, ...] = ()
+    reviewed: str | None = None
+    lang: Lang = "fr"
+
+    @property
+    def text(self) -> str:
+        from bot.render import expansion_text
+
+        return expansion_text(self)
+
+
+@dataclass(frozen=True)
 class Reply:
-    """Everything an adapter needs to answer; `text` is the plain rendering of the blocks."""
+    """Everything an adapter needs to answer.
+
+    `blocks` is the full answer (`charterbot ask --full`); `first`, when not empty, is the short
+    first message a seller sees on a phone, with the rest behind the buttons listed in `more`.
+    `text` is the plain rendering of that first message (of `blocks` when there is no `first`).
+    """
 
     kind: Kind
     lang: Lang
@@ -90,20 +121,36 @@ class Reply:
     reviewed: str | None = None
     feedback: bool = False
     extra: dict[str, object] = field(default_factory=dict)
+    first: tuple[Block, ...] = ()
+    more: tuple[Expansion, ...] = ()
 
     @property
     def text(self) -> str:
-        """Plain text of the reply (blocks, then sources and review date), for consoles and JSON."""
+        """Plain text of the first message as the seller sees it (buttons aside)."""
         from bot.render import plain_text
 
         return plain_text(self)
 
-    def to_json(self) -> dict[str, object]:
-        """The `ask --json` contract: keep these names; fields may be added, never renamed."""
+    @property
+    def full_text(self) -> str:
+        """Plain text of everything: the full answer, sources and review date (`ask --full`)."""
+        from bot.render import full_text
+
+        return full_text(self)
+
+    def expansion(self, expansion_id: str) -> Expansion | None:
+        """The details behind one button, or None."""
+        return next((e for e in self.more if e.id == expansion_id), None)
+
+    def to_json(self, full: bool = False) -> dict[str, object]:
+        """The `ask --json` contract: keep these names; fields may be added, never renamed.
+
+        `text` is the first message as the seller sees it (everything with `full`); `more` lists
+        the details behind its buttons."""
         return {
             "lang": self.lang,
             "kind": self.kind,
-            "text": self.text,
+            "text": self.full_text if full else self.text,
             "platforms": [
                 {
                     "name": p.name,
@@ -119,4 +166,5 @@ class Reply:
             "confidence": round(self.confidence, 3),
             "entry": self.entry,
             "reviewed": self.reviewed,
+            "more": [{"id": e.id, "label": e.label, "text": e.text} for e in self.more],
         }

@@ -106,6 +106,28 @@ PHRASES: dict[str, dict[Lang, str]] = {
               "to every platform serving sellers established in the EU.",
     },
     "uncertain": {"fr": "incertain", "en": "uncertain"},
+    "status_probably": {"fr": "selon la plupart des sources", "en": "according to most sources"},
+    "more_steps": {"fr": "Étapes de recours", "en": "Steps to escalate"},
+    "more_sources": {"fr": "Sources", "en": "Sources"},
+    "sources_intro": {"fr": "Les documents sur lesquels s'appuie cette réponse :",
+                      "en": "The documents this answer is based on:"},
+    "more_details": {"fr": "Plus de détails", "en": "More details"},
+    "more_gone": {"fr": "Ces détails ne sont plus disponibles. Reposez votre question.",
+                  "en": "These details are no longer available. Please ask your question again."},
+    "choose_more": {"fr": "Tapez un numéro pour la suite :", "en": "Type a number for more:"},
+    "signatories_line": {"fr": "Signataires aujourd'hui : {names}.",
+                         "en": "Signatories today: {names}."},
+    "own_route_heading": {"fr": "Délais propres à {name} :", "en": "{name}'s own time limits:"},
+    "own_route_check": {"fr": "à vérifier dans vos conditions actuelles",
+                        "en": "check it in your current terms"},
+    "route_in_terms": {
+        "fr": "Où trouver la réclamation et les médiateurs de votre plateforme : dans ses CGU ou "
+              "votre contrat vendeur, rubriques « réclamation », « plainte » ou « médiation » "
+              "(le règlement P2B, art. 11 et 12, l'oblige à les y décrire).",
+        "en": "Where to find your platform's complaint system and mediators: in its terms or your "
+              "seller agreement, under \"complaints\" or \"mediation\" (the P2B Regulation, "
+              "arts 11 and 12, requires it to describe them there).",
+    },
     "overview_intro": {
         "fr": "Je suis charterbot, un assistant d'information (pas un avocat) pour les vendeurs "
               "TPE/PME sur les places de marché. Posez-moi votre question en quelques mots.",

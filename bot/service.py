@@ -64,7 +64,7 @@ class Charterbot:
         if message.command:
             return self._command(message, seller, lang)
         if message.entry:
-            return self._entry_reply(message.entry, lang)
+            return self._entry_reply(message.entry, lang, message.platform, message.more)
         if message.attachment and not message.text.strip():
             return compose.notice("text_only", lang, kind="fallback")  # a question not understood
         return self._question(message, seller, lang)
@@ -110,11 +110,16 @@ class Charterbot:
         entry = self.library.knowledge.role(role)
         return self._entry_reply(entry.id if entry else role, lang)
 
-    def _entry_reply(self, entry_id: str, lang: Lang) -> Reply:
-        entry = self.library.knowledge.entry(entry_id)
+    def _entry_reply(self, entry_id: str, lang: Lang, platform: str | None = None,
+                     more: str | None = None) -> Reply:
+        """An entry's answer (a suggestion button), or the details behind one of its buttons."""
+        knowledge = self.library.knowledge
+        entry = knowledge.entry(entry_id)
         if entry is None:
             return compose.notice("unknown_entry", lang)
-        return compose.answer_reply(self.library.knowledge, entry, [], lang, 1.0, [])
+        named = [p for p in knowledge.platforms if p.name == platform]
+        reply = compose.answer_reply(knowledge, entry, named, lang, 1.0, [])
+        return compose.expansion_reply(reply, more) if more else reply
 
     def overview(self, lang: Lang) -> Reply:
         """What the bot knows and can do, with the main topics as suggestions."""
