@@ -10,6 +10,7 @@ messages). Prints one line per setting; the chosen values live in `bot/engine/de
 
 from __future__ import annotations
 
+import itertools
 import random
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ from bot.engine.train import fit  # noqa: E402
 from bot.loader import load_knowledge  # noqa: E402
 
 REGULARISATIONS = (1.0, 3.0, 10.0, 30.0)
+LEADS = ((0.25, 4.0), (0.25, 2.0), (0.25, 100.0))  # (CLEAR_PROBABILITY, CLEAR_LEAD); 100: off
 THRESHOLDS = ((0.3, 0.3, 0.7), (0.35, 0.3, 0.7), (0.4, 0.3, 0.7), (0.45, 0.3, 0.7), (0.4, 0.45, 0.7),
               (0.4, 0.3, 0.5), (0.4, 0.3, 1.0))
 FOLDS = 5
@@ -56,12 +58,12 @@ def main() -> None:
         cv = phrasing_cv(knowledge, regularisation)
         engine = Engine(knowledge, fit(training_examples(knowledge, Analyser(knowledge)),
                                        regularisation))
-        for answer, clarify, outside in THRESHOLDS:
+        for (answer, clarify, outside), (clear, lead) in itertools.product(THRESHOLDS, LEADS):
             rules.ANSWER_PROBABILITY, rules.CLARIFY_PROBABILITY = answer, clarify
-            rules.OUTSIDE_SHARE = outside
+            rules.OUTSIDE_SHARE, rules.CLEAR_PROBABILITY, rules.CLEAR_LEAD = outside, clear, lead
             scores = {name: evaluate(engine, cases)["all"].row() for name, cases in dev.items()}
             print(f"C={regularisation:<5} phrasing-cv={cv:.3f} answer>={answer} clarify>={clarify} "
-                  f"outside>={outside}x "
+                  f"outside>={outside}x clear>={clear}@{lead}x "
                   + " ".join(f"{n}: right={s['right']} wrong={s['wrong']} clarify={s['clarify']} "
                              f"refused={s['refused']}" for n, s in scores.items()), flush=True)
 

@@ -105,8 +105,9 @@ def test_small_talk_is_small_talk(shared_core: Charterbot) -> None:
 def test_knobs_are_pinned() -> None:
     """Changing a knob changes every answer: do it on purpose, with scripts/tune.py and the
     benchmark (BENCHMARKS.md says how each was chosen)."""
-    assert (rules.REGULARISATION, rules.ANSWER_PROBABILITY, rules.CLARIFY_PROBABILITY,
-            rules.OUTSIDE_SHARE, rules.SECOND_SHARE) == (10.0, 0.40, 0.30, 0.7, 0.5)
+    assert (rules.REGULARISATION, rules.ANSWER_PROBABILITY, rules.CLEAR_PROBABILITY,
+            rules.CLEAR_LEAD, rules.CLARIFY_PROBABILITY, rules.OUTSIDE_SHARE,
+            rules.SECOND_SHARE) == (10.0, 0.40, 0.25, 4.0, 0.30, 0.7, 0.5)
 
 
 def test_a_long_story_full_of_context_still_gets_its_answer(shared_core: Charterbot) -> None:

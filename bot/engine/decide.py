@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 # -- the knobs -------------------------------------------------------------------------------
 REGULARISATION = 10.0     # C of the logistic regression: higher fits the phrasings more closely
 ANSWER_PROBABILITY = 0.40  # the best entry's probability needed to answer with it
+CLEAR_PROBABILITY = 0.25   # ...or this, when it is CLEAR_LEAD times as likely as the runner-up
+CLEAR_LEAD = 4.0
 CLARIFY_PROBABILITY = 0.30  # the best three together: ask which one the seller means
 OUTSIDE_SHARE = 0.7       # refuse when what the bot does not cover is this likely, relative to the best
 SECOND_SHARE = 0.5        # a runner-up this close to the best is offered as a button
@@ -71,7 +73,9 @@ def decide(engine: Engine, text: str, exact: bool = True) -> Decision:
     if p_outside > OUTSIDE_SHARE * p_best:
         return Decision("fallback", confidence=p_best, platforms=platforms, outside=outside,
                         truncated=truncated)
-    if p_best >= ANSWER_PROBABILITY:
+    p_second = ranked[1][1] if len(ranked) > 1 else 0.0
+    if p_best >= ANSWER_PROBABILITY or (p_best >= CLEAR_PROBABILITY
+                                        and p_best >= CLEAR_LEAD * p_second):
         runners = _other_problems(engine, text, best, ranked, p_best)
         return _answer(knowledge, best, runners, p_best, platforms, text, truncated)
     topics = [(e, p) for e, p in ranked if e.kind == "answer"][:MAX_OPTIONS]
