@@ -495,13 +495,15 @@ def _accuracy_section(acc: dict) -> list[str]:
         f"`evaluate(engine, cases)`) over the shipped knowledge ({acc['entries']} entries of which "
         f"{acc['outside_entries']} out-of-scope themes, {acc['phrasings']} phrasings). Splits: "
         "**tuning** and **heldout** are FAQ-style questions (typos, SMS spellings, both languages); "
-        "**real-dev** and **real-heldout** are real seller messages from public pages. The knobs "
-        "(`bot/engine/decide.py`) and phrasings were tuned against tuning and real-dev only; the two "
-        "held-out splits are scored here and their messages are never printed.",
+        "**real-dev**, **real-dev2** and **real-heldout** are real seller messages from public pages. "
+        "The knobs (`bot/engine/decide.py`, chosen with `scripts/tune.py`) and phrasings were tuned "
+        "against tuning, real-dev and real-dev2 only; the two held-out splits are scored here and "
+        "their messages are never printed.",
         "",
         "- In scope (the message has a labelled entry): **right** = answered with one of its labelled "
         "entries, **wrong** = answered with another entry (the failure that misleads a seller), "
-        "**clarify** = a clarifying question offering topics; the rest were refused. Out of scope: "
+        "**clarify** = a clarifying question offering topics (in brackets where shown: with the right "
+        "topic among them); the rest were refused. Out of scope: "
         "**refused** = a fallback (or an empty message).",
         "- **charterbot**: `Engine.decide` as shipped (the model trained on the knowledge's phrasings).",
         "- **rapidfuzz WRatio**: `process.extractOne(message, every_phrasing, scorer=fuzz.WRatio, "

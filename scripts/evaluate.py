@@ -1,8 +1,8 @@
 """Accuracy of the engine on the labelled seller messages (tests/data/).
 
 Splits: `tuning` and `heldout` (FAQ-style questions, jsonl), `real-dev` and `real-dev2` (real
-seller messages, tuned against) and `real-heldout` (real seller messages never tuned on). For held-out splits only
-the scores are printed, never the messages.
+seller messages, tuned against) and `real-heldout` (real seller messages never tuned on). For
+held-out splits only the scores are printed, never the messages.
 
     python scripts/evaluate.py [--misses] [split ...]
 """
