@@ -7,8 +7,9 @@ SLACK_CLIENT_ID + SLACK_CLIENT_SECRET). Everything is built inside `main`, nothi
 
 Listeners, in the order bolt tries them: `app_mention` (answer in the mention's thread), `message`
 (direct messages only), `app_home_opened`, the `/charte` command, the suggestion buttons and the
-👍 / 👎 buttons. A global middleware first drops deliveries already seen (durably, through the
-core), so a retried event is never answered twice.
+👍 / 👎 buttons. Global middleware first hands the core to listeners and drops slash commands
+already seen; then `adapters.slack_delivery` stores each event and button press before it is
+acknowledged, lets one process only answer it, and marks it answered once the listener is done.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
@@ -46,6 +46,8 @@ from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 
 from adapters import slack_commands, slack_http
 from adapters import slack_render as render
+from adapters.slack_delivery import KEY, RateLimitBudget, inbox_key, start_resuming, track
+from bot.inbox import Inbox
 from bot.knowledge import KnowledgeError
 from bot.model import Command, Lang, Message, Reply
 from bot.service import Charterbot
@@ -62,7 +64,7 @@ SLASH_COMMAND = "/charte"
 INSTALL_DB = "slack.sqlite"
 OAUTH_STATE_SECONDS = 600
 WEB_API_TIMEOUT = 10               # seconds per Web API call
-MAX_RETRIES = 2                    # per Web API call, for 429, and for errors safe to repeat
+MAX_RETRIES = 2                    # per Web API call, for errors safe to repeat (429: a minute)
 LISTENER_THREADS = 8
 POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral"})
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
@@ -137,14 +139,14 @@ class SafeServerErrorRetryHandler(ServerErrorRetryHandler):
             state=state, request=request, response=response, error=error)
 
 
-def web_client(settings: SlackSettings) -> WebClient:
+def web_client(settings: SlackSettings, rate_limits: RetryHandler | None = None) -> WebClient:
     """A WebClient on SLACK_API_URL that retries 429s and errors that cannot duplicate a post.
 
     Only `URLError` is retried among connection errors: urllib raises it when the request could
     not be sent; a connection lost while reading the answer may mean Slack did post the message.
     """
     handlers: list[RetryHandler] = [
-        RateLimitErrorRetryHandler(max_retry_count=MAX_RETRIES),
+        rate_limits or RateLimitBudget(),
         ConnectionErrorRetryHandler(max_retry_count=MAX_RETRIES, error_types=[URLError]),
         SafeServerErrorRetryHandler(max_retry_count=MAX_RETRIES),
     ]
@@ -228,7 +230,8 @@ def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -
     """
     core = _core(context)
     if _from_bot(event) or not core.first_delivery(
-            f"slack:mention:{context.team_id or '-'}:{event['channel']}:{event['ts']}"):
+            f"slack:mention:{context.team_id or '-'}:{event['channel']}:{event['ts']}",
+            event=context.get(KEY)):  # the same event replayed after a crash passes
         return
     message = _message(context, event)
     reply = core.handle(message)
@@ -395,7 +398,8 @@ def core_middleware(core: Charterbot) -> Callable[..., BoltResponse | None]:
                    next: Callable[[], None]) -> BoltResponse | None:
         context["charterbot"] = core
         key = delivery_key(body)
-        if key and not core.first_delivery(key):
+        # events and presses go through the inbox (adapters.slack_delivery) instead
+        if key and inbox_key(body) is None and not core.first_delivery(key):
             log.info("already delivered, ignored: %s", key)
             return BoltResponse(status=200, body="")
         next()
@@ -429,11 +433,12 @@ _TOKEN_IN_CLIENT = _TokenInClientFilter()
 
 
 def build_app(core: Charterbot, settings: SlackSettings,
-              executor: ThreadPoolExecutor | None = None) -> App:
+              executor: ThreadPoolExecutor | None = None, inbox: Inbox | None = None,
+              client: WebClient | None = None) -> App:
     """The bolt App with charterbot's listeners; checks the bot token with auth.test."""
     core.settings.data_dir.mkdir(parents=True, exist_ok=True)
     logging.getLogger("slack_bolt.App").addFilter(_TOKEN_IN_CLIENT)   # a set: added once
-    app = App(client=web_client(settings), signing_secret=settings.signing_secret,
+    app = App(client=client or web_client(settings), signing_secret=settings.signing_secret,
               oauth_settings=oauth_settings(settings, core.settings.data_dir),
               listener_executor=executor,
               # HTTP mode checks signatures in slack_http (bolt's check logs refused bodies);
@@ -455,6 +460,7 @@ def build_app(core: Charterbot, settings: SlackSettings,
     app.action(render.FEEDBACK_PATTERN)(on_feedback)
     app.action(render.HOME_ACTION_PATTERN)(on_home_button)
     app.error(on_error)
+    track(app, inbox or Inbox(core.state, "slack"))
     return app
 
 
@@ -486,13 +492,18 @@ def _stop_on_signals(stop: threading.Event) -> None:
 def run(core: Charterbot, settings: SlackSettings, http: bool, stop: threading.Event) -> None:
     """Build the app and serve in the chosen mode until `stop`, then finish in-flight answers."""
     executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="slack-listener")
+    inbox = Inbox(core.state, "slack")
+    resuming: threading.Event | None = None
     try:
-        app = build_app(core, settings, executor)
+        app = build_app(core, settings, executor, inbox)
+        resuming, _ = start_resuming(app, inbox)  # what a dead process acknowledged
         if http:
             serve_http(app, settings.port, stop)
         else:
             serve_socket(app, settings.app_token or "", stop)
     finally:
+        if resuming is not None:
+            resuming.set()
         executor.shutdown(wait=True)
 
 

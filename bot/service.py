@@ -143,9 +143,10 @@ class Charterbot:
             self.state.add_feedback(seller, entry, useful)
         return compose.notice("feedback_thanks", lang)
 
-    def first_delivery(self, key: str) -> bool:
-        """True the first time a delivery key is seen (durable across restarts)."""
-        return self.state.first_delivery(key)
+    def first_delivery(self, key: str, event: str | None = None) -> bool:
+        """True the first time a delivery key is seen (durable across restarts); with `event`,
+        also when that same event recorded it (the event replayed after a crash)."""
+        return self.state.first_delivery(key, event)
 
     def is_admin(self, user: str) -> bool:
         """Whether the raw platform id in `user` is listed in CHARTERBOT_ADMINS."""
