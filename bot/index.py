@@ -28,7 +28,7 @@ from bot.knowledge import (
     WordLists,
 )
 
-INDEX_VERSION = "4"
+INDEX_VERSION = "5"
 
 
 def build_index(knowledge: Knowledge, path: Path, model: bytes = b"") -> None:
@@ -140,12 +140,14 @@ def read_model(path: Path) -> bytes:
 def _words_data(lists: WordLists) -> dict[str, Any]:
     return {"stopwords": sorted(lists.stopwords), "courtesy": sorted(lists.courtesy),
             "spellings": lists.spellings,
-            "markers": {lang: sorted(words) for lang, words in lists.markers.items()}}
+            "markers": {lang: sorted(words) for lang, words in lists.markers.items()},
+            "context": lists.context}
 
 
 def _words(data: dict[str, Any]) -> WordLists:
     return WordLists(frozenset(data["stopwords"]), frozenset(data["courtesy"]), data["spellings"],
-                     {lang: frozenset(words) for lang, words in data["markers"].items()})
+                     {lang: frozenset(words) for lang, words in data["markers"].items()},
+                     {lang: tuple(texts) for lang, texts in data["context"].items()})
 
 
 def _entry(data: dict[str, Any]) -> Entry:

@@ -139,6 +139,7 @@ class WordLists:
     courtesy: frozenset[str] = frozenset()
     spellings: dict[str, str] = field(default_factory=dict)
     markers: dict[Lang, frozenset[str]] = field(default_factory=dict)
+    context: dict[Lang, tuple[str, ...]] = field(default_factory=dict)  # sentences, not folded
 
 
 @dataclass(frozen=True)

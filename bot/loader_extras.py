@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.knowledge import Caveat, Entry, Problem, SourceDoc, WordLists
-from bot.model import LANGS
+from bot.model import LANGS, Lang
 from bot.normalise import fold_words
 
 # What code asks the knowledge for by role, never by entry id: each exactly once.
 ROLES = ("platform-status", "signatory-list", "escalation-overview", "help", "charter-overview")
 CAVEAT_KEYS = {"id", "text", "topics", "cues", "before_year", "sources"}
-WORD_KEYS = {"stopwords", "courtesy", "spellings", "markers"}
+WORD_KEYS = {"stopwords", "courtesy", "spellings", "markers", "context"}
 _FOLDED = re.compile(r"^[a-z0-9]+(?:[ -][a-z0-9]+)*$")
 
 
@@ -47,7 +47,19 @@ def read_words(check: Any, parse: Callable[[Path], Any], path: Path) -> WordList
         spellings=spellings,
         markers={lang: frozenset(_word_list(check, data.get("markers", {}), lang))
                  for lang in LANGS} if isinstance(data.get("markers"), dict) else {},
+        context=_sentences(check, data),
     )
+
+
+def _sentences(check: Any, data: dict[str, Any]) -> dict[Lang, tuple[str, ...]]:
+    """`context`: sentences sellers add around their problem, per language (optional)."""
+    value = data.get("context")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        check.error(value, "'context' needs 'fr:' and 'en:' lists of sentences")
+        return {}
+    return {lang: check.text_list(value, lang) for lang in LANGS}
 
 
 def _by_lang_union(check: Any, data: dict[str, Any], key: str) -> frozenset[str]:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 # -- the knobs -------------------------------------------------------------------------------
 REGULARISATION = 10.0     # C of the logistic regression: higher fits the phrasings more closely
+CONTEXT_COPIES = 1        # copies of each phrasing learnt inside two context sentences (words.yaml)
+CONTEXT_TOPICS = ("problems", "escalation", "law", "outside")  # the entries sellers tell as stories
 ANSWER_PROBABILITY = 0.40  # the best entry's probability needed to answer with it
 CLEAR_PROBABILITY = 0.25   # ...or this, when it is CLEAR_LEAD times as likely as the runner-up
 CLEAR_LEAD = 4.0

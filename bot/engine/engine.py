@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import zlib
 from collections import Counter, defaultdict
 
 from bot.engine import decide as rules
@@ -79,16 +81,34 @@ class Engine:
 
 def training_examples(knowledge: Knowledge, analyser: Analyser,
                       leave_out: set[tuple[str, str]] | None = None) -> list[tuple[Counter[str], str]]:
-    """(features, entry id) for every phrasing and title; `leave_out` holds (entry, text) pairs
+    """(features, entry id) for every phrasing and title, and for the phrasings of the entries
+    sellers tell as stories also inside context sentences; `leave_out` holds (entry, text) pairs
     kept out for cross-validation."""
     out = []
     for entry in knowledge.entries:
-        texts = [t for lang in LANGS for t in entry.phrasings.get(lang, ())]
-        texts += [t for t in entry.title.values() if t]
-        for text in texts:
-            if leave_out and (entry.id, text) in leave_out:
-                continue
-            out.append((analyser.features(analyser.read(text, fuzzy=False)), entry.id))
+        for lang in LANGS:
+            for text in (*entry.phrasings.get(lang, ()), entry.title.get(lang, "")):
+                if not text or leave_out and (entry.id, text) in leave_out:
+                    continue
+                variants = [text]
+                if entry.topic in rules.CONTEXT_TOPICS:
+                    variants += in_context(text, knowledge.words.context.get(lang, ()))
+                out += [(analyser.features(analyser.read(v, fuzzy=False)), entry.id)
+                        for v in variants]
+    return out
+
+
+def in_context(text: str, context: tuple[str, ...]) -> list[str]:
+    """The text told among two context sentences, CONTEXT_COPIES times; the choice depends only
+    on the text, so that training gives the same model on every machine."""
+    if len(context) < 2:
+        return []
+    pick = random.Random(zlib.crc32(text.encode()))
+    out = []
+    for _ in range(rules.CONTEXT_COPIES):
+        first, second = pick.sample(context, 2)
+        out.append(f"{first}. {text}. {second}." if pick.random() < 0.5 else
+                   f"{first}. {second}. {text}.")
     return out
 
 
