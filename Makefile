@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test lint types pytest bench clean
+.PHONY: chat test lint types pytest bench clean lock load
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ pytest: $(STAMP)
 
 bench: $(STAMP)  ## rewrite BENCHMARKS.md
 	$(BIN)/python scripts/benchmark.py
+
+UV ?= uv
+
+lock:  ## regenerate the pinned requirements.txt the Procfile platforms and the Dockerfile install (needs uv)
+	$(UV) pip compile pyproject.toml --extra web --python-version 3.11 \
+		--annotation-style line --custom-compile-command "make lock" -o requirements.txt
+	echo "-e . # this project itself (editable: the knowledge folder stays beside the code)" \
+		>> requirements.txt
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

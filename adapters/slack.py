@@ -43,6 +43,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
+from sqlalchemy import Engine
 
 from adapters import slack_commands, slack_http
 from adapters import slack_render as render
@@ -53,6 +54,7 @@ from bot.model import Command, Lang, Message, Reply
 from bot.service import Charterbot
 from bot.settings import ConfigError, Settings, require
 from bot.state import make_private, valid_text
+from bot.store.migrations import create_tables
 
 log = logging.getLogger("charterbot.slack")
 
@@ -408,10 +410,24 @@ def core_middleware(core: Charterbot) -> Callable[..., BoltResponse | None]:
     return charterbot
 
 
-def oauth_settings(settings: SlackSettings, data_dir: Path) -> OAuthSettings | None:
-    """Install and redirect pages, with installations and states in SQLite (slack-sdk stores)."""
+def oauth_settings(settings: SlackSettings, data_dir: Path,
+                   engine: Engine | None = None) -> OAuthSettings | None:
+    """Install and redirect pages, with installations and states in slack-sdk's stores: in the
+    state database when DATABASE_URL is set (`engine`), else in SQLite in the data folder."""
     if not (settings.client_id and settings.client_secret):
         return None
+    if engine is not None:
+        # imported here: they need greenlet (sqlalchemy[asyncio]), only for a shared database
+        from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+        from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+        installations = SQLAlchemyInstallationStore(client_id=settings.client_id, engine=engine)
+        states = SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine)
+        for store in (installations, states):
+            create_tables(engine, store.metadata)
+        return OAuthSettings(client_id=settings.client_id, client_secret=settings.client_secret,
+                             scopes=list(SCOPES), installation_store=installations,
+                             state_store=states)
     make_private(data_dir / INSTALL_DB)  # it holds every workspace's bot token
     database = str(data_dir / INSTALL_DB)
     return OAuthSettings(
@@ -437,9 +453,10 @@ def build_app(core: Charterbot, settings: SlackSettings,
               client: WebClient | None = None) -> App:
     """The bolt App with charterbot's listeners; checks the bot token with auth.test."""
     core.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shared = core.state.engine if core.settings.database_url else None
     logging.getLogger("slack_bolt.App").addFilter(_TOKEN_IN_CLIENT)   # a set: added once
     app = App(client=client or web_client(settings), signing_secret=settings.signing_secret,
-              oauth_settings=oauth_settings(settings, core.settings.data_dir),
+              oauth_settings=oauth_settings(settings, core.settings.data_dir, shared),
               listener_executor=executor,
               # HTTP mode checks signatures in slack_http (bolt's check logs refused bodies);
               # Socket Mode needs none

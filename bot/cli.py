@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     slack = rsub.add_parser("slack", help="Slack (Socket Mode, or --http)")
     slack.add_argument("--http", action="store_true", help="serve the Events API on $PORT")
     slack.set_defaults(func=_run_slack)
+    web = rsub.add_parser("web", help="production: Telegram webhook and Slack HTTP in one web "
+                                      "process, WEB_CONCURRENCY workers on $PORT")
+    web.set_defaults(func=_run_web)
+    release = sub.add_parser("release", help="once per deploy: migrate the database and "
+                                              "register the Telegram webhook")
+    release.set_defaults(func=_release)
 
     report = sub.add_parser("report", help="what sellers could not get answered, and feedback")
     rep = report.add_subparsers(title="reports", metavar="REPORT")
@@ -173,6 +179,14 @@ def _run_telegram(args: argparse.Namespace) -> int:
 
 def _run_slack(args: argparse.Namespace) -> int:
     return int(_adapter("slack").main(http=args.http))
+
+
+def _run_web(args: argparse.Namespace) -> int:
+    return int(_adapter("web").main())
+
+
+def _release(args: argparse.Namespace) -> int:
+    return int(_adapter("web").release())
 
 
 def _report_unanswered(args: argparse.Namespace) -> int:

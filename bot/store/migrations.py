@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import Connection, Engine, MetaData, inspect, select, text
 
 from bot.store import schema
 
@@ -60,3 +60,12 @@ def version(engine: Engine) -> int:
             return 0
         return conn.execute(select(schema.schema_version.c.version)
                             .order_by(schema.schema_version.c.version.desc())).scalar() or 0
+
+
+def create_tables(engine: Engine, metadata: MetaData) -> None:
+    """Create another library's tables (slack-sdk's stores) under the migration lock: their own
+    `create_all` races when several processes start on an empty PostgreSQL database."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+        metadata.create_all(conn)
