@@ -196,9 +196,8 @@ def answer_reply(knowledge: Knowledge, entry: Entry, platforms: list[Platform], 
         blocks.append(Block("note", say("also_about", lang)))
     smalltalk = entry.kind == "smalltalk"
     sources = () if smalltalk else sources_for(knowledge, cited + route_sources(own))
-    first = () if smalltalk else tuple(first_blocks(knowledge, entry, platforms, lang, caveats,
-                                                    bool(others)))
-    more = () if smalltalk else expansions(knowledge, entry, blocks, steps, sources, own, lang)
+    first = tuple(first_blocks(knowledge, entry, platforms, lang, caveats, bool(others)))
+    more = expansions(knowledge, entry, blocks, steps, sources, own, lang)
     return Reply(kind="smalltalk" if smalltalk else "answer", lang=lang,
                  blocks=tuple(blocks), platforms=statuses, sources=sources[:MAX_SOURCES],
                  suggestions=suggestions(others, lang), confidence=confidence, entry=entry.id,
@@ -215,6 +214,9 @@ def first_blocks(knowledge: Knowledge, entry: Entry, platforms: list[Platform], 
     status_first = entry.role in SIGNATORY_ROLES
     blocks += status if status_first else []
     blocks += text_blocks(entry.short.get(lang) or entry.answer[lang])
+    summary = platforms[0].route_step("summary") if platforms else None
+    if summary and set(OWN_ROUTE) & set(entry.escalation):
+        blocks.append(Block("paragraph", _own_text(summary.text[lang], summary.uncertain, lang)))
     if entry.role in SIGNATORY_ROLES and not platforms:
         blocks.append(Block("paragraph", signatory_line(knowledge, lang)))
     blocks += [] if status_first else status

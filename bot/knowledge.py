@@ -58,14 +58,15 @@ class PlatformEvent:
     uncertain: bool = False
 
 
-ROUTE_STEPS = ("complaint", "mediators", "deadlines")
+ROUTE_STEPS = ("summary", "complaint", "mediators", "deadlines")
 
 
 @dataclass(frozen=True)
 class RouteStep:
     """One part of a platform's own route: where its complaint system is (`complaint`), the
-    mediators its terms name (`mediators`), or its own time limits and notice periods
-    (`deadlines`), with its sources and the date it was checked."""
+    mediators its terms name (`mediators`), its own time limits and notice periods
+    (`deadlines`), or all that in a few words for the first message (`summary`), with its
+    sources and the date it was checked."""
 
     step: str
     text: Texts
