@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from bot.engine import Decision
 from bot.knowledge import Caveat, Entry, Knowledge, Platform
-from bot.model import Block, Expansion, Kind, Lang, PlatformStatus, Reply, Source, Suggestion
+from bot.model import (
+    LANGS,
+    Block,
+    Expansion,
+    Kind,
+    Lang,
+    PlatformStatus,
+    Reply,
+    Source,
+    Suggestion,
+)
 from bot.phrases import long_date, say
-from bot.render import first_message
+from bot.render import block_text, first_message
 
 # "Did X sign?" and "who signed?" both reply with the platforms' data.
 SIGNATORY_ROLES = ("platform-status", "signatory-list")
@@ -25,17 +35,19 @@ def decision_reply(knowledge: Knowledge, decision: Decision, lang: Lang) -> Repl
     if decision.verdict == "empty":
         return notice("empty", lang, kind="fallback")
     if decision.verdict == "answer" and decision.entry:
-        reply = answer_reply(knowledge, decision.entry, platforms, lang, decision.confidence,
-                             list(decision.options), decision.caveats)
-    elif decision.verdict == "clarify":
+        # "your message was cut" comes first, like a caveat, within the first message's length
+        told = (Caveat("too-long", {code: say("too_long", code) for code in LANGS}, ()),) \
+            if decision.truncated else ()
+        return answer_reply(knowledge, decision.entry, platforms, lang, decision.confidence,
+                            list(decision.options), told + decision.caveats)
+    if decision.verdict == "clarify":
         reply = clarify_reply(platforms, lang, decision.confidence, list(decision.options))
     else:
         reply = fallback_reply(knowledge, platforms, lang, decision.confidence,
                                list(decision.options), decision.outside)
     if decision.truncated:
-        told = Block("note", say("too_long", lang))
-        reply = Reply(**{**reply.__dict__, "blocks": (told, *reply.blocks),
-                         "first": (told, *reply.first) if reply.first else ()})
+        reply = Reply(**{**reply.__dict__, "blocks": (Block("note", say("too_long", lang)),
+                                                      *reply.blocks)})
     return reply
 
 
@@ -208,21 +220,35 @@ def answer_reply(knowledge: Knowledge, entry: Entry, platforms: list[Platform], 
 def first_blocks(knowledge: Knowledge, entry: Entry, platforms: list[Platform], lang: Lang,
                  caveats: tuple[Caveat, ...], also: bool) -> list[Block]:
     """The first message: caveats, the entry's short answer, the named platforms' status in one
-    sentence each (first for "did X sign?"), the signatories' names for "who signed?"."""
-    blocks = [Block("note", c.text[lang].strip()) for c in caveats]
-    status = [Block("note", status_sentence(p, lang)) for p in platforms[:PLATFORMS_IN_FIRST]]
+    sentence each (first for "did X sign?"), the signatories' names for "who signed?", and the
+    platform's own route in a few words. Over FIRST_MESSAGE_MAX words, the route summary, then
+    the second caveat, make way (they stay in the details)."""
+    parts: list[tuple[Block, int]] = [(Block("note", c.text[lang].strip()), 2 if n else 0)
+                                      for n, c in enumerate(caveats)]
+    status = [(Block("note", status_sentence(p, lang)), 0) for p in platforms[:PLATFORMS_IN_FIRST]]
     status_first = entry.role in SIGNATORY_ROLES
-    blocks += status if status_first else []
-    blocks += text_blocks(entry.short.get(lang) or entry.answer[lang])
+    parts += status if status_first else []
+    parts += [(b, 0) for b in text_blocks(entry.short.get(lang) or entry.answer[lang])]
     summary = platforms[0].route_step("summary") if platforms else None
     if summary and set(OWN_ROUTE) & set(entry.escalation):
-        blocks.append(Block("paragraph", _own_text(summary.text[lang], summary.uncertain, lang)))
+        parts.append((Block("paragraph", _own_text(summary.text[lang], summary.uncertain, lang)),
+                      3))
     if entry.role in SIGNATORY_ROLES and not platforms:
-        blocks.append(Block("paragraph", signatory_line(knowledge, lang)))
-    blocks += [] if status_first else status
+        parts.append((Block("paragraph", signatory_line(knowledge, lang)), 0))
+    parts += [] if status_first else status
     if also:
-        blocks.append(Block("note", say("also_about", lang)))
-    return blocks
+        parts.append((Block("note", say("also_about", lang)), 0))
+    return _fitted(parts)
+
+
+def _fitted(parts: list[tuple[Block, int]]) -> list[Block]:
+    """The blocks, leaving out the most optional ones while the whole is over the maximum."""
+    for level in (3, 2):
+        words = sum(word_count(block_text(b)) for b, _ in parts)
+        if words <= FIRST_MESSAGE_MAX:
+            break
+        parts = [(b, rank) for b, rank in parts if rank != level]
+    return [b for b, _ in parts]
 
 
 def status_sentence(platform: Platform, lang: Lang) -> str:

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from adapters.console import run_console
 from bot.compose import (
@@ -31,6 +32,7 @@ from bot.lint import lint
 from bot.model import LANGS, Lang, Message, Reply
 from bot.phrases import PHRASES, say
 from bot.service import Charterbot
+from tests.conftest import DATA, labelled
 
 ROOT = Path(__file__).resolve().parent.parent
 # what staff write for each other, never for a seller
@@ -82,6 +84,17 @@ def test_every_entrys_first_message_fits_one_phone_screen(shared_core: Charterbo
                 if count > FIRST_MESSAGE_MAX:
                     too_long.append(f"{entry.id} ({lang}, {name}): {count} words")
     assert not too_long, "\n".join(too_long)
+
+
+def test_real_sellers_messages_get_a_first_message_of_150_words_at_most(
+        shared_core: Charterbot) -> None:
+    """Long stories and pasted notices add caveats and platforms: still one screen or so."""
+    texts = [case["q"] for name in ("real_dev.yaml", "real_dev2.yaml", "real_heldout.yaml")
+             for case in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["cases"]]
+    texts += [case["q"] for name in ("questions.jsonl", "questions_heldout.jsonl")
+              for case in labelled(name)]
+    counts = {text[:60]: word_count(first_message_text(ask(shared_core, text))) for text in texts}
+    assert max(counts.values()) <= FIRST_MESSAGE_MAX, max(counts.items(), key=lambda c: c[1])
 
 
 def test_no_two_entries_start_with_the_same_first_message(shared_core: Charterbot) -> None:
