@@ -106,7 +106,7 @@ def signatory_lists(knowledge: Knowledge, lang: Lang) -> list[Block]:
         status = platform_status(platform, lang)
         if status.status == "signed":
             first = platform.first("signed")
-            mark = f" ({say('uncertain', lang)})" if status.uncertain else ""
+            mark = f" ({say('status_probably', lang)})" if status.uncertain else ""
             signed.append(f"{platform.name}{mark}, {long_date(first.date, lang) if first else ''}")
         elif status.status == "refused":
             refused.append(platform.name)

@@ -126,9 +126,9 @@ class Charterbot:
         knowledge = self.library.knowledge
         blocks = [Block("paragraph", compose.say("overview_intro", lang))]
         help_entry = knowledge.role("help")
-        if help_entry:
-            blocks += compose.text_blocks(help_entry.answer[lang])
-        blocks += compose.signatory_lists(knowledge, lang)
+        if help_entry:  # its short text when it has one: the overview fits a phone screen
+            blocks += compose.text_blocks(help_entry.short.get(lang) or help_entry.answer[lang])
+        blocks.append(Block("paragraph", compose.signatory_line(knowledge, lang)))
         topics: list[Entry] = [e for r in OVERVIEW_ROLES if (e := knowledge.role(r))]
         topics += [e for e in knowledge.entries if e.topic == "problems"][:OVERVIEW_PROBLEMS]
         return Reply(kind="command", lang=lang, blocks=tuple(blocks),
