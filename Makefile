@@ -29,6 +29,9 @@ pytest: $(STAMP)
 bench: $(STAMP)  ## rewrite BENCHMARKS.md
 	$(BIN)/python scripts/benchmark.py
 
+load: $(STAMP)  ## the web process under load on PostgreSQL, a worker killed, a restart (about 10 minutes)
+	$(BIN)/python scripts/load.py --write
+
 UV ?= uv
 
 lock:  ## regenerate the pinned requirements.txt the Procfile platforms and the Dockerfile install (needs uv)

@@ -59,8 +59,7 @@ def inbox_middleware(inbox: Inbox) -> Callable[..., BoltResponse | None]:
         if key is None:
             next()
             return None
-        inbox.receive(key, json.dumps(body, ensure_ascii=False))
-        if not inbox.claim(key):
+        if not inbox.take(key, json.dumps(body, ensure_ascii=False)):
             log.info("slack: %s answered elsewhere or before, ignored", key)
             return BoltResponse(status=200, body="")
         context[KEY] = key

@@ -97,8 +97,7 @@ class ChatProcessor(BaseUpdateProcessor):
 
     def _take(self, key: str, update: Update) -> bool:
         # polling has nothing stored yet: store it now (a webhook stored it before its 200)
-        self.inbox.receive(key, json.dumps(update.to_dict(), ensure_ascii=False))
-        return self.inbox.claim(key)
+        return self.inbox.take(key, json.dumps(update.to_dict(), ensure_ascii=False))
 
     @contextlib.asynccontextmanager
     async def _lane(self, lane: str) -> Any:

@@ -51,6 +51,11 @@ class Inbox:
         """Whether this process answers the delivery now (nobody else is, nor did)."""
         return self.state.claim(key, self.owner, self.lease, self.max_attempts)
 
+    def take(self, key: str, payload: str) -> bool:
+        """`receive` and `claim` at once, for a delivery answered by the process receiving it."""
+        return self.state.take(key, self.channel, payload, self.owner, self.lease,
+                               self.max_attempts)
+
     def answered(self, key: str) -> None:
         """The platform accepted the reply (or there was nothing to send)."""
         self.state.answered(key)

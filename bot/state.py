@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.settings import MAX_RETENTION_DAYS, ConfigError, Settings
 from bot.store import migrations
-from bot.store.engine import open_engine, sqlite_url
+from bot.store.engine import open_engine, sqlite_url, transaction
 from bot.store.schema import deliveries, feedback, inbox, questions, users
 
 DELIVERY_MEMORY_DAYS = 7
@@ -179,7 +179,7 @@ class State:
 
     def add_feedback(self, seller: str, entry: str, useful: bool) -> None:
         """One vote per seller and entry: a new press replaces the previous one."""
-        with self.engine.begin() as conn:
+        with transaction(self.engine) as conn:
             conn.execute(delete(feedback).where(feedback.c.seller == seller,
                                                 feedback.c.entry == entry))
             conn.execute(feedback.insert().values(seller=seller, at=now_iso(), entry=entry,
@@ -187,7 +187,7 @@ class State:
 
     def forget(self, seller: str) -> None:
         """Erase every row about one seller."""
-        with self.engine.begin() as conn:
+        with transaction(self.engine) as conn:
             for table in (users, questions, feedback):
                 conn.execute(delete(table).where(table.c.seller == seller))
 
@@ -265,6 +265,24 @@ class State:
             return _one_row(conn.execute(statement.on_conflict_do_nothing()
                                          .returning(inbox.c.key)))
 
+    def take(self, key: str, channel: str, payload: str, owner: str, lease: float,
+             max_attempts: int = 1_000) -> bool:
+        """`receive` then `claim` in one statement (one round trip on the hot path): store the
+        delivery as being answered by `owner`, or claim the stored one if it may be claimed."""
+        now = time.time()
+        statement = self._insert(inbox).values(
+            key=valid_text(key), channel=channel, payload=valid_text(payload), status="working",
+            owner=owner, lease_until=now + lease, attempts=1, received_at=now_iso())
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"status": "working", "owner": owner, "lease_until": now + lease,
+                  "attempts": inbox.c.attempts + 1},
+            where=and_(inbox.c.attempts < max_attempts,
+                       or_(inbox.c.status == "pending",
+                           and_(inbox.c.status == "working", inbox.c.lease_until < now))))
+        with self.engine.begin() as conn:
+            return _one_row(conn.execute(statement.returning(inbox.c.key)))
+
     def claim(self, key: str, owner: str, lease: float, max_attempts: int = 1_000) -> bool:
         """Take a stored delivery to answer it; False if it is answered, or being answered by a
         process whose lease has not run out. The database decides: exactly one claimant wins."""
@@ -319,7 +337,7 @@ class State:
         """Drop records older than the retention period, and old delivery ids."""
         cutoff = (datetime.now(UTC) - timedelta(days=self.retention_days)).isoformat()
         remembered = (datetime.now(UTC) - timedelta(days=DELIVERY_MEMORY_DAYS)).isoformat()
-        with self.engine.begin() as conn:
+        with transaction(self.engine) as conn:
             for table in (questions, feedback):
                 conn.execute(delete(table).where(table.c.at < cutoff))
             conn.execute(delete(users).where(users.c.updated < cutoff))

@@ -189,3 +189,15 @@ def test_a_shared_database_needs_charterbot_secret(tmp_path: Path) -> None:
     [line] = done.stderr.decode().strip().splitlines()
     assert "CHARTERBOT_SECRET" in line and "DATABASE_URL" in line
     assert not (tmp_path / "secret.key").exists()  # no local key was generated instead
+
+
+def test_taking_a_delivery_stores_and_claims_it_in_one_step(database_url: str) -> None:
+    state = open_state(database_url)
+    assert state.take("slack:event:Ev1", "slack", "{}", "p1", lease=30)
+    assert not state.take("slack:event:Ev1", "slack", "{}", "p2", lease=30)  # p1 is on it
+    state.release("slack:event:Ev1", retry_in=0, max_attempts=5)
+    assert state.take("slack:event:Ev1", "slack", "{}", "p2", lease=30)  # Slack's retry
+    state.answered("slack:event:Ev1")
+    assert not state.take("slack:event:Ev1", "slack", "{}", "p3", lease=30)
+    assert state.inbox_counts() == {"answered": 1}
+    state.close()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, MetaData, inspect, select, text
 
 from bot.store import schema
+from bot.store.engine import transaction
 
 ADVISORY_LOCK = 0x63686172  # "char": the one lock charterbot takes on a PostgreSQL database
 
@@ -40,7 +41,7 @@ LATEST = len(MIGRATIONS)
 
 def migrate(engine: Engine) -> int:
     """Bring the database to LATEST; returns how many migrations this process applied."""
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
         schema.schema_version.create(conn, checkfirst=True)
@@ -65,7 +66,7 @@ def version(engine: Engine) -> int:
 def create_tables(engine: Engine, metadata: MetaData) -> None:
     """Create another library's tables (slack-sdk's stores) under the migration lock: their own
     `create_all` races when several processes start on an empty PostgreSQL database."""
-    with engine.begin() as conn:
+    with transaction(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
         metadata.create_all(conn)
