@@ -138,7 +138,9 @@ def escalation_steps(knowledge: Knowledge, entry: Entry, lang: Lang,
     if platform and deadlines:
         blocks.append(Block("note", f"{say('own_route_heading', lang, name=platform.name)} "
                                     f"{_own_text(deadlines.text[lang], deadlines.uncertain, lang)}"))
-    if not (platform and platform.route) and set(OWN_ROUTE) & set(entry.escalation):
+    general = [r for r in entry.escalation if r in OWN_ROUTE
+               and not (platform and platform.route_step(OWN_ROUTE[r]))]
+    if general:  # what the platform's own route does not say: where to find it in its terms
         blocks.append(Block("note", say("route_in_terms", lang)))
     return blocks
 
@@ -146,7 +148,7 @@ def escalation_steps(knowledge: Knowledge, entry: Entry, lang: Lang,
 def _own_text(text: str, uncertain: bool, lang: Lang) -> str:
     """A platform's own route, with a plain warning when it was not fully checked."""
     text = text.strip()
-    return f"{text.rstrip('.')} ({say('own_route_check', lang)})." if uncertain else text
+    return f"{text} {say('own_route_check', lang)}" if uncertain else text
 
 
 def route_platform(platforms: list[Platform]) -> Platform | None:

@@ -118,8 +118,8 @@ PHRASES: dict[str, dict[Lang, str]] = {
     "signatories_line": {"fr": "Signataires aujourd'hui : {names}.",
                          "en": "Signatories today: {names}."},
     "own_route_heading": {"fr": "Délais propres à {name} :", "en": "{name}'s own time limits:"},
-    "own_route_check": {"fr": "à vérifier dans vos conditions actuelles",
-                        "en": "check it in your current terms"},
+    "own_route_check": {"fr": "Vérifiez-le dans vos conditions actuelles.",
+                        "en": "Check it in your current terms."},
     "route_in_terms": {
         "fr": "Où trouver la réclamation et les médiateurs de votre plateforme : dans ses CGU ou "
               "votre contrat vendeur, rubriques « réclamation », « plainte » ou « médiation » "

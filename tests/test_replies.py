@@ -151,6 +151,13 @@ def test_an_unknown_platforms_steps_say_where_to_find_its_route_in_its_terms(
     assert "CEDR" not in reply.text
 
 
+def test_a_partly_checked_route_tells_the_seller_to_check_the_terms(
+        shared_core: Charterbot) -> None:
+    steps = details(ask(shared_core, "etsy a fermé ma boutique"), "steps")
+    assert "Platform-to-Business" in steps and say("own_route_check", "fr") in steps
+    assert say("route_in_terms", "fr") in steps    # no mediators known for Etsy: where to look
+
+
 def test_details_cite_two_sources_at_most_and_the_sources_button_all_of_them(
         shared_core: Charterbot) -> None:
     for entry in answered(shared_core):
