@@ -163,9 +163,8 @@ def route_sources(platform: Platform | None) -> list[str]:
 
 def route_reviewed(platform: Platform | None, entry: Entry) -> str:
     """When the steps were checked: the oldest date among the entry and the platform's route."""
-    dates = [entry.reviewed] + [step.reviewed for step in platform.route] if platform else \
-        [entry.reviewed]
-    return min(d for d in dates if d) if any(dates) else entry.reviewed
+    dates = [entry.reviewed, *(step.reviewed for step in platform.route)] if platform else []
+    return min((d for d in dates if d), default=entry.reviewed)
 
 
 def sources_for(knowledge: Knowledge, cited: list[str]) -> tuple[Source, ...]:
