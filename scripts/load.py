@@ -55,6 +55,16 @@ QUESTIONS = ("amazon a signé la charte ?", "is cdiscount a signatory?",
 KILL_AT, RESTART_AT = 0.4, 0.7
 SETTLE_SECONDS = 420.0   # a killed worker's claims wait out their lease (3 minutes) first
 TELEGRAM_SHARE = 6       # one message in six goes through Telegram
+SLACK_TARGET = 500       # replies per second through Slack (issue 11)
+CPU_NOTE = (
+    "Where the time goes (profiled separately, one process, PostgreSQL on the same machine): a "
+    "Slack delivery costs about 5.5 ms of CPU (bolt's dispatch, four SQL statements through "
+    "SQLAlchemy and psycopg, the engine, slack-sdk's Web API call on a new connection), and the "
+    "load driver, both fake platforms and PostgreSQL run on the same cores as the workers. On 2 "
+    "cores shared with other jobs that caps the rate near 100 replies a second. More cores "
+    "should raise it (the workers share nothing but the database), not measured here. Telegram replies are also held to "
+    "Telegram's own 30 messages a second per worker, hence their longer tail. The whole-run rate "
+    "includes the wait for the killed worker's leases.")
 
 
 @dataclass
@@ -311,6 +321,14 @@ def report(args: argparse.Namespace, run: Run, slack: FakeSlackApi, telegram: Fa
         f"| time to answer everything after the last send (a killed worker's claims wait out "
         f"their 3-minute lease) | {run.marks['settled'] - run.marks['sent']:.0f} s |",
         f"| RSS per worker (max seen) | {', '.join(f'{mb} MB' for mb in rss)} |",
+        "",
+        f"Targets (issue 11): 0 lost: {'met' if not lost else 'NOT met'}; duplicates at most "
+        f"the replies in flight at the kill: "
+        f"{'met' if duplicated <= run.kill_in_flight else 'NOT met'}; at least "
+        f"{SLACK_TARGET} Slack replies per second: "
+        f"{'met' if slack_rate >= SLACK_TARGET else f'NOT met ({slack_rate:.0f})'}.",
+        "",
+        CPU_NOTE,
         "",
     ]
     return "\n".join(lines)
