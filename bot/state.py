@@ -342,8 +342,8 @@ class State:
                 conn.execute(delete(table).where(table.c.at < cutoff))
             conn.execute(delete(users).where(users.c.updated < cutoff))
             conn.execute(delete(deliveries).where(deliveries.c.at < remembered))
-            conn.execute(delete(inbox).where(inbox.c.status.in_(("answered", "failed")),
-                                             inbox.c.received_at < remembered))
+            # whatever its status: an undeliverable payload is not kept longer either
+            conn.execute(delete(inbox).where(inbox.c.received_at < remembered))
         self.purged_at = time.monotonic()
 
     def close(self) -> None:

@@ -62,9 +62,9 @@ CPU_NOTE = (
     "SQLAlchemy and psycopg, the engine, slack-sdk's Web API call on a new connection), and the "
     "load driver, both fake platforms and PostgreSQL run on the same cores as the workers. On 2 "
     "cores shared with other jobs that caps the rate near 100 replies a second. More cores "
-    "should raise it (the workers share nothing but the database), not measured here. Telegram replies are also held to "
-    "Telegram's own 30 messages a second per worker, hence their longer tail. The whole-run rate "
-    "includes the wait for the killed worker's leases.")
+    "should raise it (the workers share nothing but the database), not measured here. "
+    "Telegram replies are also held to Telegram's own 30 messages a second per worker, hence "
+    "their longer tail. The whole-run rate includes the wait for the killed worker's leases.")
 
 
 @dataclass

@@ -201,3 +201,13 @@ def test_taking_a_delivery_stores_and_claims_it_in_one_step(database_url: str) -
     assert not state.take("slack:event:Ev1", "slack", "{}", "p3", lease=30)
     assert state.inbox_counts() == {"answered": 1}
     state.close()
+
+
+def test_old_deliveries_are_erased_whatever_became_of_them(database_url: str) -> None:
+    state = open_state(database_url)
+    state.receive("telegram:update:1", "telegram", '{"text": "a seller\'s words"}', grace=0)
+    state.take("telegram:update:2", "telegram", "{}", "a dead process", lease=0)
+    state.db.execute("update inbox set received_at = '2000-01-01T00:00:00+00:00'")
+    state.purge()
+    assert state.inbox_counts() == {}
+    state.close()
