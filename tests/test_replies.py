@@ -151,6 +151,13 @@ def test_an_unknown_platforms_steps_say_where_to_find_its_route_in_its_terms(
     assert "CEDR" not in reply.text
 
 
+def test_ebays_steps_name_the_two_mediators_its_help_page_lists(shared_core: Charterbot) -> None:
+    reply = ask(shared_core, "ebay a suspendu mon compte vendeur pro")
+    steps = details(reply, "steps")
+    assert "CEDR" in steps and "Camera Arbitrale di Milano" in steps
+    assert "ebay.it/help" in steps and say("own_route_check", "fr") in steps
+
+
 def test_a_partly_checked_route_tells_the_seller_to_check_the_terms(
         shared_core: Charterbot) -> None:
     steps = details(ask(shared_core, "etsy a fermé ma boutique"), "steps")
