@@ -319,7 +319,7 @@ def fallback_reply(knowledge: Knowledge, platforms: list[Platform], lang: Lang,
     blocks = text_blocks(outside.answer[lang]) if outside else [
         Block("paragraph", say("fallback", lang))]
     statuses = tuple(platform_status(p, lang) for p in platforms)
-    blocks += [Block("note", s.summary) for s in statuses]
+    blocks += [Block("note", status_sentence(p, lang)) for p in platforms[:PLATFORMS_IN_FIRST]]
     blocks.append(Block("note", say("logged", lang)))
     if maybe:
         blocks.append(Block("note", say("did_you_mean", lang)))
