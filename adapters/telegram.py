@@ -229,11 +229,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def register_commands(app: AnyApplication) -> None:
     """Show the commands in Telegram's menu: French by default, English for English clients."""
+    await register_menu(app.bot)
+
+
+async def register_menu(bot: Any) -> None:
+    """The command menu, for a bot outside an Application too (`charterbot release`)."""
     menus: tuple[tuple[Lang, str | None], ...] = (("fr", None), ("fr", "fr"), ("en", "en"))
     for lang, language_code in menus:
         commands = [BotCommand(name, description) for name, description in MENU[lang]]
         try:
-            await app.bot.set_my_commands(commands, language_code=language_code)
+            await bot.set_my_commands(commands, language_code=language_code)
         except TelegramError as exc:  # the menu is a convenience: answer questions anyway
             log.warning("could not register the %s command menu: %s", lang, exc)
 

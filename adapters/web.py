@@ -3,7 +3,7 @@ and OAuth pages, and `/health`, in one ASGI app (Starlette) served by uvicorn wi
 worker processes (`WEB_CONCURRENCY`, on `0.0.0.0:$PORT`).
 
 `charterbot run web` starts it; `charterbot release` (the Procfile's release phase) brings the
-database schema up to date and registers the Telegram webhook, once per deploy. Every worker
+database schema up to date and registers the Telegram webhook and command menu, once per deploy. Every worker
 builds its own core, python-telegram-bot Application (no updater: updates come from `/telegram`)
 and slack-bolt App; they share the state database (PostgreSQL through DATABASE_URL), where the
 inbox decides which worker answers each delivery and lets them take over a dead one's work.
@@ -324,7 +324,7 @@ async def _set_webhook(config: Any) -> int:
     from telegram import Bot
     from telegram.error import InvalidToken, NetworkError
 
-    from adapters.telegram import ALLOWED_UPDATES, BOOTSTRAP_RETRIES, RedactToken
+    from adapters.telegram import ALLOWED_UPDATES, BOOTSTRAP_RETRIES, RedactToken, register_menu
     from adapters.telegram_webhook import set_webhook
 
     for handler in logging.getLogger().handlers:
@@ -333,11 +333,12 @@ async def _set_webhook(config: Any) -> int:
         async with Bot(config.token, base_url=config.api_url) as bot:
             await set_webhook(bot, config.webhook_url, config.webhook_secret, ALLOWED_UPDATES,
                               BOOTSTRAP_RETRIES)
+            await register_menu(bot)
     except InvalidToken:
         print("charterbot: TELEGRAM_BOT_TOKEN was refused by the Bot API", file=sys.stderr)
         return 2
     except NetworkError as exc:
         print(f"charterbot: cannot reach the Bot API at TELEGRAM_API_URL ({exc})", file=sys.stderr)
         return 1
-    log.info("release: Telegram webhook registered")
+    log.info("release: Telegram webhook and command menu registered")
     return 0

@@ -91,6 +91,7 @@ async def test_one_web_process_with_two_workers_serves_both_platforms(
     assert release.returncode == 0, err.decode()[-500:]
     assert telegram_api.webhook["url"].endswith("/telegram")  # registered once, by the release
     assert telegram_api.webhook["secret_token"] == TELEGRAM_SECRET
+    assert len(telegram_api.sent("setMyCommands")) == 3  # the menu: default, French, English
     web = subprocess.Popen(charterbot("run", "web"), cwd=ROOT, env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + STARTUP
