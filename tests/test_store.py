@@ -211,3 +211,17 @@ def test_old_deliveries_are_erased_whatever_became_of_them(database_url: str) ->
     state.purge()
     assert state.inbox_counts() == {}
     state.close()
+
+
+@pytest.mark.parametrize("ci", [False, True])
+def test_without_a_server_postgresql_tests_skip_locally_and_fail_in_ci(ci: bool) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TEST_DATABASE_URL", "CHARTERBOT_CI_POSTGRES")}
+    if ci:
+        env["CHARTERBOT_CI_POSTGRES"] = "1"  # what .ci/run sets when 127.0.0.1:5432 answers
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+                           "tests/test_store.py::test_the_core_runs_on_postgresql"],
+                          cwd=ROOT, env=env, capture_output=True, timeout=120)
+    output = done.stdout.decode()
+    assert "TEST_DATABASE_URL" in output
+    assert (done.returncode != 0) if ci else (done.returncode == 0 and "SKIPPED" in output)
