@@ -7,6 +7,7 @@ name the same mode.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -157,3 +158,36 @@ def test_procfile_manifest_and_docs_name_the_same_mode() -> None:
         text = (ROOT / doc).read_text()
         assert "web: charterbot run web" in text, doc
         assert "release: charterbot release" in text, doc
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # starlette's TestClient on httpx
+def test_a_workspace_installed_through_one_worker_is_answered_by_another(
+        tmp_path: Path, knowledge_index: Path, slack_api: FakeSlackApi, database_url: str) -> None:
+    from http.cookies import SimpleCookie
+
+    from starlette.testclient import TestClient
+
+    from adapters.web import create_app
+    from tests.test_slack import mention, sign
+
+    env = {"CHARTERBOT_DATA_DIR": str(tmp_path), "DATABASE_URL": database_url,
+           "CHARTERBOT_SECRET": "s" * 40, "SLACK_SIGNING_SECRET": SLACK_SECRET,
+           "SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "s3cret",
+           "SLACK_API_URL": slack_api.base_url}
+    (tmp_path / INDEX_FILE).write_bytes(knowledge_index.read_bytes())
+    with TestClient(create_app(env)) as first, TestClient(create_app(env)) as second:
+        page = first.get("/slack/install")
+        assert page.status_code == 200
+        state = SimpleCookie(page.headers["set-cookie"])["slack-app-oauth-state"].value
+        done = first.get(f"/slack/oauth_redirect?code=c0de&state={state}",
+                         headers={"cookie": f"slack-app-oauth-state={state}"})
+        assert done.status_code == 200, done.text
+        body = json.dumps(event_body(mention("amazon a signé ?"), team="T0OTHER")).encode()
+        now = int(time.time())
+        answer = second.post("/slack/events", content=body, headers={
+            "content-type": "application/json", "x-slack-request-timestamp": str(now),
+            "x-slack-signature": sign(body, now, SLACK_SECRET)})
+        assert answer.status_code == 200
+        post = slack_api.wait_for("chat.postMessage")[0]
+        assert post.token == "xoxb-other-workspace"  # the installation, read from the database
+    assert not (tmp_path / "slack.sqlite").exists()
