@@ -160,7 +160,7 @@ def test_procfile_manifest_and_docs_name_the_same_mode() -> None:
         assert "release: charterbot release" in text, doc
 
 
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # starlette's TestClient on httpx
+@pytest.mark.filterwarnings("ignore:Using .httpx. with .starlette.testclient.")
 def test_a_workspace_installed_through_one_worker_is_answered_by_another(
         tmp_path: Path, knowledge_index: Path, slack_api: FakeSlackApi, database_url: str) -> None:
     from http.cookies import SimpleCookie
