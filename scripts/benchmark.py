@@ -747,6 +747,24 @@ def _e2e_section(e2e: dict[str, dict]) -> list[str]:
     return out
 
 
+KEPT_SECTIONS = ("## Load",)  # written by other commands (`make load`): kept as they are
+
+
+def kept_sections(path: Path) -> str:
+    """The sections of the current report that another command writes, to append unchanged."""
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    out = []
+    for heading in KEPT_SECTIONS:
+        start = text.find("\n" + heading + "\n")
+        if start < 0:
+            continue
+        end = text.find("\n## ", start + 1)
+        out.append(text[start:end if end > 0 else len(text)].rstrip() + "\n")
+    return "".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Measure charterbot and rewrite BENCHMARKS.md.")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)),
@@ -764,7 +782,7 @@ def main(argv: list[str] | None = None) -> int:
         results = run_all(sizes, args.adapter_tests)
     if args.json and not args.from_json:
         args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
-    args.output.write_text(render(results), encoding="utf-8")
+    args.output.write_text(render(results) + kept_sections(args.output), encoding="utf-8")
     log(f"wrote {args.output}" + ("" if args.from_json else f" in {results['duration_s'] / 60:.1f} min"))
     return 0
 
