@@ -57,14 +57,15 @@ SETTLE_SECONDS = 420.0   # a killed worker's claims wait out their lease (3 minu
 TELEGRAM_SHARE = 6       # one message in six goes through Telegram
 SLACK_TARGET = 500       # replies per second through Slack (issue 11)
 CPU_NOTE = (
-    "Where the time goes (profiled separately, one process, PostgreSQL on the same machine): a "
+    'Where the time goes (profiled separately, one process, PostgreSQL on the same machine): a '
     "Slack delivery costs about 5.5 ms of CPU (bolt's dispatch, four SQL statements through "
-    "SQLAlchemy and psycopg, the engine, slack-sdk's Web API call on a new connection), and the "
-    "load driver, both fake platforms and PostgreSQL run on the same cores as the workers. On 2 "
-    "cores shared with other jobs that caps the rate near 100 replies a second. More cores "
-    "should raise it (the workers share nothing but the database), not measured here. "
-    "Telegram replies are also held to Telegram's own 30 messages a second per worker, hence "
-    "their longer tail. The whole-run rate includes the wait for the killed worker's leases.")
+    "SQLAlchemy and psycopg, the engine, slack-sdk's Web API call on a new connection), and the"
+    ' load driver, both fake platforms and PostgreSQL run on the same cores as the workers: 2 '
+    'cores shared with other jobs, so the rate above moves with their load (93 to 165 replies a'
+    ' second in runs of the same day). More cores should raise it (the workers share nothing '
+    "but the database), not measured here. Telegram replies are also held to Telegram's own 30 "
+    'messages a second per worker, hence their longer tail. The whole-run rate includes the '
+    "wait for the killed worker's leases.")
 
 
 @dataclass

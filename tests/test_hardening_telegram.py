@@ -252,9 +252,9 @@ async def test_mention_in_a_topic_is_answered_in_that_topic(
 async def test_a_seller_who_blocked_the_bot_is_one_quiet_line(
         api: FakeBotApi, polling: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
-    api.refuse_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    api.refuse_next("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=42)
     api.push(text_update("bonjour"))
-    api.push(text_update("bonjour", user_id=7, chat_id=7))
+    api.push(text_update("bonjour", user_id=7, chat_id=7))  # chats run side by side
     [sent] = await api.wait_for("sendMessage")   # the next seller is still answered
     assert sent["chat_id"] == "7"
     problems = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]

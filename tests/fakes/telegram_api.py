@@ -59,7 +59,7 @@ class FakeBotApi:
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
         self._failures: dict[str, tuple[int, int, int | None]] = {}  # retry_after, times, chat
-        self._refusals: dict[str, tuple[int, str, dict[str, Any] | None]] = {}
+        self._refusals: dict[str, tuple[int, str, dict[str, Any] | None, int | None]] = {}
         self._message_ids = itertools.count(1000)
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -99,9 +99,10 @@ class FakeBotApi:
         self._failures[method] = (retry_after, times, chat_id)
 
     def refuse_next(self, method: str, code: int, description: str,
-                    parameters: dict[str, Any] | None = None) -> None:
-        """Answer the next call of `method` with this Bot API error (403 blocked, 400 migrated)."""
-        self._refusals[method] = (code, description, parameters)
+                    parameters: dict[str, Any] | None = None, chat_id: int | None = None) -> None:
+        """Answer the next call of `method` (to `chat_id` only, if given) with this Bot API
+        error (403 blocked, 400 migrated)."""
+        self._refusals[method] = (code, description, parameters, chat_id)
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         """Parameters of every successful call of `method`, in order."""
@@ -163,8 +164,9 @@ class FakeBotApi:
             self._record(method, {**params, "_rejected": 429})
             return _error(429, f"Too Many Requests: retry after {retry_after}",
                           {"retry_after": retry_after})
-        if method in self._refusals:
-            code, description, parameters = self._refusals.pop(method)
+        if method in self._refusals and self._refusals[method][3] in (
+                None, _int(params.get("chat_id"))):
+            code, description, parameters, _ = self._refusals.pop(method)
             self._record(method, {**params, "_rejected": code})
             return _error(code, description, parameters)
         if method == "getUpdates":  # a long poll: record it when it starts waiting
@@ -259,6 +261,13 @@ async def _params(request: web.Request) -> dict[str, Any]:
         text = value if isinstance(value, str) else str(value)
         params[key] = json.loads(text) if key in JSON_FIELDS else text
     return params
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _error(code: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
