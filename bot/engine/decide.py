@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Literal
 from bot.knowledge import Caveat, Entry, Knowledge, Platform
 from bot.normalise import words
 
+PLATFORM_TERM = "<platform>"  # what a platform's name reads as
+
 if TYPE_CHECKING:
     from bot.engine.engine import Engine
 
@@ -28,6 +30,14 @@ CLARIFY_PROBABILITY = 0.30  # the best three together: ask which one the seller 
 OUTSIDE_SHARE = 0.7       # refuse when what the bot does not cover is this likely, relative to the best
 SECOND_SHARE = 0.5        # a runner-up this close to the best is offered as a button
 WEAK_CONFIDENCE = 0.4     # answers below this are kept (text included) for staff to review
+# -- reading ---------------------------------------------------------------------------------
+PLATFORM_FUZZY_CUTOFF = 86  # rapidfuzz ratio (0-100) a misspelt name needs to a known alias
+PLATFORM_FUZZY_MIN_LENGTH = 5  # shorter words match names exactly only ("mano" is not "mango")
+MIN_NUMBER_DIGITS = 4     # "8 %", "3 weeks" say nothing about the topic; years do
+CHAR_GRAMS = (3, 4, 5)    # character n-grams of each term: typos and endings the stemmer misses
+MIN_CHAR_DF = 2           # a character n-gram of one phrasing only is noise, not a typo to catch
+COURTESY_KEPT_UP_TO = 2   # courtesy words count in a message of this many other words at most
+                          # ("merci pour votre aide" is thanks), and are ignored around a longer one
 # -- limits ----------------------------------------------------------------------------------
 MAX_CHARS = 4000          # a longer message is read from its beginning
 MAX_OPTIONS = 3           # buttons offered with a clarifying question or an answer
@@ -64,7 +74,7 @@ def decide(engine: Engine, text: str, exact: bool = True) -> Decision:
         return _answer(knowledge, typed, (), 1.0, platforms, text, truncated, fit=False)
     if not reading.terms:
         return Decision("empty", platforms=platforms, truncated=truncated)
-    if platforms and set(reading.terms) <= {"<platform>"}:  # just a name: "manomano ?"
+    if platforms and set(reading.terms) <= {PLATFORM_TERM}:  # just a name: "manomano ?"
         status = knowledge.role("platform-status")
         if status:
             return Decision("answer", status, (), 1.0, platforms, truncated=truncated)

@@ -7,13 +7,10 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+from bot.engine.decide import PLATFORM_FUZZY_CUTOFF, PLATFORM_FUZZY_MIN_LENGTH
 from bot.knowledge import Platform
 from bot.normalise import words
 
-# A misspelt name must be this close (rapidfuzz ratio, 0-100) to a known alias to count.
-PLATFORM_FUZZY_CUTOFF = 86
-# Shorter words are only matched exactly: fuzzy matching "ebey" is fine, "mano" -> "mango" is not.
-PLATFORM_FUZZY_MIN_LENGTH = 5
 MAX_ALIAS_WORDS = 3
 
 

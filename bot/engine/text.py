@@ -14,16 +14,10 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from bot.engine.decide import CHAR_GRAMS, COURTESY_KEPT_UP_TO, MIN_NUMBER_DIGITS, PLATFORM_TERM
 from bot.engine.platforms import Mention, PlatformFinder
 from bot.knowledge import Knowledge, WordLists
 from bot.normalise import words
-
-PLATFORM_TERM = "<platform>"
-MIN_NUMBER_DIGITS = 4   # "8 %", "3 weeks" say nothing about the topic; years do
-CHAR_GRAMS = (3, 4, 5)
-# Courtesy words ("merci", "bonjour") are read in a short message ("merci pour votre aide" is
-# thanks, not a request for help) and ignored around a longer question.
-COURTESY_KEPT_UP_TO = 2  # character n-grams of each term: typos and endings the stemmer misses
 
 _EN = snowballstemmer.stemmer("english")
 _FR = snowballstemmer.stemmer("french")

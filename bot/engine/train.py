@@ -7,9 +7,8 @@ from collections import Counter
 
 import numpy as np
 
+from bot.engine.decide import MIN_CHAR_DF
 from bot.engine.model import CHAR_PREFIX, LinearModel
-
-MIN_CHAR_DF = 2  # a character n-gram seen in one phrasing only is noise, not a typo to catch
 
 
 def fit(examples: list[tuple[Counter[str], str]], regularisation: float) -> LinearModel:
