@@ -238,3 +238,14 @@ def test_the_seller_gets_the_question_back_with_topic_buttons(shared_core: Chart
     assert reply["kind"] == "clarify" and reply["entry"] is None
     assert reply["text"].startswith("Votre message parle-t-il de")
     assert 2 <= len(reply["suggestions"]) <= 3
+
+
+def test_two_builds_of_one_knowledge_decide_alike() -> None:
+    """Every worker and every restart trains the same model, so a seller never gets a different
+    answer depending on which process read the message."""
+    import numpy as np
+
+    from bot.engine.engine import train_model
+
+    knowledge, _ = load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+    assert np.array_equal(train_model(knowledge).weights, train_model(knowledge).weights)

@@ -29,7 +29,8 @@ def fit(examples: list[tuple[Counter[str], str]], regularisation: float) -> Line
     matrix = csr_matrix((vals, (rows, cols)), shape=(len(examples), len(vocabulary)))
     labels = [classes.index(label) for _, label in examples]
     # saga reaches the same optimum as lbfgs here about four times faster (measured)
-    model = LogisticRegression(C=regularisation, solver="saga", max_iter=500, tol=1e-3)
+    model = LogisticRegression(C=regularisation, solver="saga", max_iter=500, tol=1e-3,
+                               random_state=0)  # saga shuffles: fixed, every build is the same
     model.fit(matrix, labels)
     weights = model.coef_.T.astype(np.float32)
     bias = model.intercept_.astype(np.float32)
