@@ -222,8 +222,8 @@ def first_blocks(knowledge: Knowledge, entry: Entry, platforms: list[Platform], 
                  caveats: tuple[Caveat, ...], also: bool) -> list[Block]:
     """The first message: caveats, the entry's short answer, the named platforms' status in one
     sentence each (first for "did X sign?"), the signatories' names for "who signed?", and the
-    platform's own route in a few words. Over FIRST_MESSAGE_MAX words, the route summary, then
-    the second caveat, make way (they stay in the details)."""
+    platform's own route in a few words. Over FIRST_MESSAGE_TARGET words, the route summary, then
+    the second caveat, make way (they stay in the steps and details)."""
     parts: list[tuple[Block, int]] = [(Block("note", c.text[lang].strip()), 2 if n else 0)
                                       for n, c in enumerate(caveats)]
     status = [(Block("note", status_sentence(p, lang)), 0) for p in platforms[:PLATFORMS_IN_FIRST]]
@@ -243,10 +243,11 @@ def first_blocks(knowledge: Knowledge, entry: Entry, platforms: list[Platform], 
 
 
 def _fitted(parts: list[tuple[Block, int]]) -> list[Block]:
-    """The blocks, leaving out the most optional ones while the whole is over the maximum."""
+    """The blocks, leaving out the most optional ones while the whole is longer than one
+    screen (FIRST_MESSAGE_TARGET): they stay behind the buttons."""
     for level in (3, 2):
         words = sum(word_count(block_text(b)) for b, _ in parts)
-        if words <= FIRST_MESSAGE_MAX:
+        if words <= FIRST_MESSAGE_TARGET:
             break
         parts = [(b, rank) for b, rank in parts if rank != level]
     return [b for b, _ in parts]

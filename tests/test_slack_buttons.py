@@ -53,7 +53,7 @@ def answered(api: FakeSlackApi, app: SlackSender) -> tuple[dict[str, Any], dict[
 def test_the_answer_fits_a_screen_with_its_buttons(
         api: FakeSlackApi, slack_http_app: SlackSender) -> None:
     _, post = answered(api, slack_http_app)
-    assert "CEDR" in post["text"] and "http" not in json.dumps(post["blocks"])
+    assert "réclamation interne" in post["text"] and "http" not in json.dumps(post["blocks"])
     buttons = more_buttons(post["blocks"])
     assert list(buttons) == [say("more_steps", "fr"), say("more_sources", "fr"),
                              say("more_details", "fr")]

@@ -56,7 +56,7 @@ async def press(api: FakeBotApi, data: str) -> dict[str, Any]:
 
 async def test_the_answer_fits_a_screen_with_its_buttons(api: FakeBotApi, polling: Any) -> None:
     sent, buttons = await answered(api)
-    assert "CEDR" in sent["text"] and "<a href" not in sent["text"]
+    assert "réclamation interne" in sent["text"] and "<a href" not in sent["text"]
     assert say("escalation_heading", "fr") not in sent["text"]
     assert list(buttons)[:3] == [say("more_steps", "fr"), say("more_sources", "fr"),
                                  say("more_details", "fr")]
