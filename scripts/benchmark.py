@@ -9,6 +9,7 @@ Parts (each its own module, runnable alone):
   bench_engine.py    index build (model training included), Engine.decide and Charterbot.handle
                      latency, per knowledge size
   bench_process.py   cold start and peak RSS of `charterbot ask`, platform imports
+  bench_replies.py   words of the first message a seller reads, per split and language
   bench_e2e.py       Telegram and Slack adapters as processes against their fake servers
 """
 
@@ -30,6 +31,7 @@ from typing import Any
 import bench_accuracy
 import bench_e2e
 import bench_process
+import bench_replies
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -140,6 +142,10 @@ def run_all(sizes: tuple[int, ...], adapter_tests: bool) -> dict[str, Any]:
                                            if s > size]
             break
     log("cold start and memory of `charterbot ask`...")
+    log("length of the first message...")
+    results["replies"] = bench_replies.run()
+    log(f"  answers: median {results['replies']['groups']['all']['median']:g} words, max "
+        f"{results['replies']['groups']['all']['max']} words")
     results["cli"] = bench_process.run()
     log(f"  first answer after {results['cli']['first_answer_s']:.2f} s, {results['cli']['rss_mb']:.0f} MB")
     log("end to end through the adapters...")
@@ -402,7 +408,32 @@ def targets(r: dict) -> list[tuple[str, str, str, bool | None, str]]:
         rows.append(("End to end", f"{name}: nothing lost or duplicated",
                      f"{load_['lost']} lost, {load_['duplicated']} duplicated of {load_['sent']}", clean,
                      _e2e_limit(name, e2e, "lost")))
+    rows += _reply_targets(r.get("replies"))
     rows += _accuracy_targets(r["accuracy"])
+    return rows
+
+
+FIRST_MEDIAN_WORDS, FIRST_MAX_WORDS = 80, 150  # issue 10: one phone screen, never more than two
+
+
+def _reply_targets(replies: dict | None) -> list[tuple[str, str, str, bool | None, str]]:
+    """The first message's length over every split and the real messages, per language."""
+    if not replies:
+        return []
+    rows: list[tuple[str, str, str, bool | None, str]] = []
+    for key in ("all", "all fr", "all en", "real-heldout", "real-dev", "real-dev2"):
+        g = replies["groups"].get(key)
+        if not g or not g["n"]:
+            continue
+        met = g["median"] <= FIRST_MEDIAN_WORDS and g["max"] <= FIRST_MAX_WORDS
+        rows.append(("Replies", f"first message of an answer ({key}): median ≤ {FIRST_MEDIAN_WORDS} "
+                     f"words, max ≤ {FIRST_MAX_WORDS}", f"median {g['median']:g}, p90 {g['p90']}, "
+                     f"max {g['max']} words ({g['n']} answers)", met,
+                     "" if met else "caveats, the platform's status and route add to the entry's "
+                     "short text"))
+    shared = replies["shared_first_messages"]
+    rows.append(("Replies", "no two entries with the same first message",
+                 f"{shared} first messages shared", shared == 0, ""))
     return rows
 
 
@@ -468,6 +499,7 @@ def render(r: dict) -> str:
                    [[a, t, f, verdict(ok), why if ok is False else ""] for a, t, f, ok, why in rows])
     lines += ["", *_accuracy_section(acc), "",
               *_engine_section(r["engine"], r.get("engine_failures", [])), "",
+              *_replies_section(r.get("replies")), "",
               *_cli_section(r["cli"]), "", *_e2e_section(r["e2e"]), ""]
     return "\n".join(lines)
 
@@ -647,6 +679,19 @@ def _engine_section(engine: list[dict], failures: list[str]) -> list[str]:
     if failures:
         out += ["", "Not measured: " + "; ".join(failures)]
     return out
+
+
+def _replies_section(replies: dict | None) -> list[str]:
+    """Word counts of the first message per split and language."""
+    if not replies:
+        return []
+    out = ["## First message", "",
+           "Every labelled message through `Charterbot.handle` as a new seller; for each answer, the "
+           "words of `bot.compose.first_message_text(reply)` (the message before its buttons), counted "
+           "by `bot.compose.word_count`. Questions back and refusals are not counted.", ""]
+    rows = [[key, str(g["n"]), f"{g['median']:g}", str(g["p90"]), str(g["max"])]
+            for key, g in sorted(replies["groups"].items())]
+    return out + table(["split (language)", "answers", "median words", "p90", "max"], rows)
 
 
 def _cli_section(cli: dict) -> list[str]:
