@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -130,8 +131,9 @@ async def test_a_429_run_longer_than_the_budget_is_answered_on_a_later_attempt(
         await stop_polling(app)
 
 
-async def test_an_update_is_stored_before_the_webhook_answers_200(
-        api: FakeBotApi, core: Charterbot) -> None:
+@asynccontextmanager
+async def webhook_app(api: FakeBotApi, core: Charterbot) -> AsyncIterator[Any]:
+    """The bot's webhook server on a free port, initialised but not started: the test starts it."""
     port = free_port()
     config = TelegramConfig(TOKEN, api.base_url, True, f"http://127.0.0.1:{port}/telegram",
                             SECRET, port)
@@ -139,16 +141,23 @@ async def test_an_update_is_stored_before_the_webhook_answers_200(
     await app.initialize()
     server = await start_webhook(app, config, listen="127.0.0.1")
     try:
+        yield app
+    finally:
+        await stop_webhook(server)
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+
+async def test_an_update_is_stored_before_the_webhook_answers_200(
+        api: FakeBotApi, core: Charterbot) -> None:
+    async with webhook_app(api, core) as app:
         assert await api.deliver(text_update("amazon a signé ?")) == 200  # nothing handles it yet
         assert inbox_counts(core) == {"pending": 1}
         await app.start()
         [sent] = await api.wait_for("sendMessage")
         assert "Amazon" in sent["text"]
         await asyncio.wait_for(_until(lambda: inbox_counts(core) == {"answered": 1}), 5)
-        await app.stop()
-    finally:
-        await stop_webhook(server)
-        await app.shutdown()
 
 
 async def test_a_restarted_process_answers_what_a_dead_one_acknowledged(
@@ -172,23 +181,13 @@ async def test_a_restarted_process_answers_what_a_dead_one_acknowledged(
 
 async def test_a_webhook_retry_of_an_answered_update_is_not_answered_again(
         api: FakeBotApi, core: Charterbot) -> None:
-    port = free_port()
-    config = TelegramConfig(TOKEN, api.base_url, True, f"http://127.0.0.1:{port}/telegram",
-                            SECRET, port)
-    app = build(core, config)
-    await app.initialize()
-    server = await start_webhook(app, config, listen="127.0.0.1")
-    await app.start()
-    try:
+    async with webhook_app(api, core) as app:
+        await app.start()
         update = text_update("amazon a signé ?")
         for _ in range(3):
             assert await api.deliver(update) == 200
         await api.wait_for("sendMessage")
         assert len(await api.quiet()) == 1
-    finally:
-        await stop_webhook(server)
-        await app.stop()
-        await app.shutdown()
 
 
 async def _until(condition: Any) -> None:
