@@ -9,7 +9,6 @@ tests/fakes/slack_api.py. 429 waits go through a fake sleep, so 30 s of them tak
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 import time
@@ -25,7 +24,7 @@ from bot.inbox import Inbox
 from bot.library import INDEX_FILE
 from bot.service import Charterbot
 from bot.settings import Settings
-from tests import databases
+from tests import databases, test_slack
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlackApi
 from tests.test_slack import SECRET, SlackSender, direct, event_body
 
@@ -43,19 +42,8 @@ class FakeSleep:
         self.waits.append(seconds)
 
 
-@pytest.fixture(autouse=True)
-def no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("SLACK_") or name.lower() in ("http_proxy", "https_proxy",
-                                                          "all_proxy"):
-            monkeypatch.delenv(name)
-
-
-@pytest.fixture
-def api() -> Iterator[FakeSlackApi]:
-    fake = FakeSlackApi().start()
-    yield fake
-    fake.stop()
+no_slack_env = test_slack.no_slack_env  # fixtures shared with the Slack adapter's tests
+api = test_slack.api
 
 
 @pytest.fixture(scope="session")

@@ -10,19 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from adapters.telegram import ALLOWED_UPDATES, TelegramConfig, build, start_webhook, stop_webhook
+from adapters.telegram import ALLOWED_UPDATES, TelegramConfig, build
 from adapters.telegram_delivery import RETRY_BUDGET_SECONDS, ChatProcessor, ChatRateLimiter
 from bot.service import Charterbot
 from bot.settings import Settings
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, text_update
-from tests.test_telegram import SECRET, free_port
+from tests.test_telegram import webhook_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 OTHER_CHAT = 7
@@ -129,24 +128,6 @@ async def test_a_429_run_longer_than_the_budget_is_answered_on_a_later_attempt(
         assert inbox_counts(core) == {"answered": 1}
     finally:
         await stop_polling(app)
-
-
-@asynccontextmanager
-async def webhook_app(api: FakeBotApi, core: Charterbot) -> AsyncIterator[Any]:
-    """The bot's webhook server on a free port, initialised but not started: the test starts it."""
-    port = free_port()
-    config = TelegramConfig(TOKEN, api.base_url, True, f"http://127.0.0.1:{port}/telegram",
-                            SECRET, port)
-    app = build(core, config)
-    await app.initialize()
-    server = await start_webhook(app, config, listen="127.0.0.1")
-    try:
-        yield app
-    finally:
-        await stop_webhook(server)
-        if app.running:
-            await app.stop()
-        await app.shutdown()
 
 
 async def test_an_update_is_stored_before_the_webhook_answers_200(

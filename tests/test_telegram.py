@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -114,20 +115,30 @@ async def polling(api: FakeBotApi, core: Charterbot) -> AsyncIterator[Any]:
     await app.shutdown()
 
 
-@pytest.fixture
-async def webhook(api: FakeBotApi, core: Charterbot) -> AsyncIterator[Any]:
-    """The adapter's Application serving its webhook on 127.0.0.1, as serve_webhook does."""
+@asynccontextmanager
+async def webhook_app(api: FakeBotApi, core: Charterbot) -> AsyncIterator[Any]:
+    """The bot's webhook server on a free port, initialised but not started: the test starts it."""
     port = free_port()
     config = TelegramConfig(TOKEN, api.base_url, True, f"http://127.0.0.1:{port}/telegram",
                             SECRET, port)
     app = build(core, config)
     await app.initialize()
     server = await start_webhook(app, config, listen="127.0.0.1")
-    await app.start()
-    yield app
-    await stop_webhook(server)
-    await app.stop()
-    await app.shutdown()
+    try:
+        yield app
+    finally:
+        await stop_webhook(server)
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+
+@pytest.fixture
+async def webhook(api: FakeBotApi, core: Charterbot) -> AsyncIterator[Any]:
+    """The adapter's Application serving its webhook on 127.0.0.1, as serve_webhook does."""
+    async with webhook_app(api, core) as app:
+        await app.start()
+        yield app
 
 
 def free_port() -> int:
