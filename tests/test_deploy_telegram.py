@@ -20,6 +20,7 @@ from adapters.telegram import ALLOWED_UPDATES, TelegramConfig, build
 from adapters.telegram_delivery import RETRY_BUDGET_SECONDS, ChatProcessor, ChatRateLimiter
 from bot.service import Charterbot
 from bot.settings import Settings
+from tests import test_telegram
 from tests.fakes.telegram_api import TOKEN, FakeBotApi, text_update
 from tests.test_telegram import webhook_app
 
@@ -42,12 +43,7 @@ class FakeClock:
         await self.release.wait()
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
+api = test_telegram.api  # the fake Bot API server, shared with the adapter's tests
 
 
 @pytest.fixture
