@@ -2,8 +2,8 @@
 
 For each regularisation C: 5-fold cross-validation over the knowledge's own phrasings (a phrasing
 is answered by a model that never saw it), then, with the model trained on every phrasing, the
-decision thresholds swept over the development splits (`tuning` questions and `real-dev`
-messages). Prints one line per setting; the chosen values live in `bot/engine/decide.py`.
+decision thresholds swept over the development splits (`tuning` questions and the
+`real-dev` splits). Prints one line per setting; the chosen values live in `bot/engine/decide.py`.
 
     python scripts/tune.py
 """
@@ -53,7 +53,7 @@ def phrasing_cv(knowledge, regularisation: float) -> float:  # type: ignore[no-u
 
 def main() -> None:
     knowledge, _ = load_knowledge(ROOT / "knowledge")
-    dev = {name: load(name) for name in ("tuning", "real-dev", "real-dev2")}
+    dev = {name: load(name) for name in ("tuning", "real-dev", "real-dev2", "real-dev3")}
     for regularisation in REGULARISATIONS:
         cv = phrasing_cv(knowledge, regularisation)
         engine = Engine(knowledge, fit(training_examples(knowledge, Analyser(knowledge)),
