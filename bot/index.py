@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.case.book import case_book_from_dict
 from bot.knowledge import (
     Caveat,
     Entry,
@@ -28,7 +29,7 @@ from bot.knowledge import (
     WordLists,
 )
 
-INDEX_VERSION = "5"
+INDEX_VERSION = "6"
 
 
 def build_index(knowledge: Knowledge, path: Path, model: bytes = b"") -> None:
@@ -57,6 +58,8 @@ def build_index(knowledge: Knowledge, path: Path, model: bytes = b"") -> None:
             {"key": "words", "value": json.dumps(_words_data(knowledge.words), ensure_ascii=False)},
             {"key": "caveats", "value": json.dumps([asdict(c) for c in knowledge.caveats],
                                                    ensure_ascii=False)},
+            {"key": "cases", "value": json.dumps(asdict(knowledge.cases) if knowledge.cases
+                                                 else None, ensure_ascii=False)},
         ], pk="key")
         db.table("model").insert({"id": 1, "blob": model}, pk="id")
         db.close()
@@ -123,8 +126,10 @@ def read_index(path: Path) -> Knowledge:
         db.close()
     caveats = tuple(Caveat(**{**c, "topics": tuple(c["topics"]), "cues": tuple(c["cues"]),
                               "sources": tuple(c["sources"])}) for c in extras["caveats"])
+    cases = extras.get("cases")
     return Knowledge(entries, platforms, routes, sources, digest, synonyms,
-                     _words(extras["words"]), caveats)
+                     _words(extras["words"]), caveats,
+                     case_book_from_dict(cases) if cases else None)
 
 
 def read_model(path: Path) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.case.book import CaseBook
 from bot.model import Lang, Status
 
 Texts = dict[Lang, str]
@@ -165,6 +166,7 @@ class Knowledge:
     synonyms: tuple[tuple[str, ...], ...] = ()
     words: WordLists = field(default_factory=WordLists)
     caveats: tuple[Caveat, ...] = ()
+    cases: CaseBook | None = None  # the case builder's knowledge (`cases.yaml`), if any
     _by_id: dict[str, Entry] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

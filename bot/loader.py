@@ -28,6 +28,7 @@ from bot.knowledge import (
     RouteStep,
     SourceDoc,
 )
+from bot.loader_cases import read_cases
 from bot.loader_extras import check_roles, read_caveats, read_words
 from bot.model import LANGS, Lang
 
@@ -322,7 +323,8 @@ def knowledge_files(folder: Path) -> list[Path]:
     then reports it rather than silently leaving it out.
     """
     singles = [folder / name for name in ("sources.yaml", "platforms.yaml", "escalation.yaml",
-                                          "synonyms.yaml", "words.yaml", "caveats.yaml")]
+                                          "synonyms.yaml", "words.yaml", "caveats.yaml",
+                                          "cases.yaml")]
     entries = sorted((folder / "entries").glob("*.yaml")) + sorted((folder / "entries").glob("*.yml"))
     return [p for p in singles if p.exists() or p.is_symlink()] + entries
 
@@ -373,13 +375,14 @@ def _load_knowledge(folder: Path) -> tuple[Knowledge, list[Problem]]:
     _check_unique_entries(problems, entries)
     if entries:
         check_roles(problems, entries, _label(folder / "entries", folder))
+    cases = read_cases(check, parse, folder / "cases.yaml", sources, platforms, entries)
     if not entries and not any(p.severity == "error" for p in problems):
         problems.append(Problem(_label(folder / "entries", folder), 0, "no entry found"))
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise KnowledgeError(errors)
     knowledge = Knowledge(tuple(entries), tuple(platforms), routes, sources,
-                          _file_digest(files, folder), synonyms, words, caveats)
+                          _file_digest(files, folder), synonyms, words, caveats, cases)
     return knowledge, problems
 
 

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Lang = Literal["fr", "en"]
-Kind = Literal["answer", "clarify", "fallback", "smalltalk", "command", "notice"]
+Kind = Literal["answer", "clarify", "fallback", "smalltalk", "command", "notice", "case"]
 Status = Literal["signed", "refused", "unknown"]
 BlockKind = Literal["paragraph", "list", "steps", "heading", "note"]
 Command = Literal[
-    "start", "help", "signatories", "escalate", "language", "forget", "stats", "unanswered", "reload"
+    "start", "help", "signatories", "escalate", "language", "forget", "stats", "unanswered",
+    "reload", "case", "cancel",
 ]
 
 LANGS: tuple[Lang, ...] = ("fr", "en")
@@ -29,7 +30,9 @@ class Message:
     (``/signataires`` -> ``signatories``); `entry` when a button asks for one entry by id, with
     `more` when it asks for the details behind a button of that entry's answer (`platform`: the
     platform that answer was about); `lang` when the adapter knows the language for sure
-    (otherwise the core detects it).
+    (otherwise the core detects it); `answer` when a case-builder button (a `Choice`) was
+    pressed. `command="case"` starts the case builder (`args`: the story, if any), `"cancel"`
+    drops a case under way.
     """
 
     text: str
@@ -43,6 +46,7 @@ class Message:
     locale: str | None = None
     more: str | None = None      # with `entry`: the details button pressed (an Expansion id)
     platform: str | None = None  # with `entry`: the platform the answered question named
+    answer: str | None = None    # a pressed `Choice` (its `value`): a step of the case builder
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,27 @@ class Suggestion:
 
     entry: str
     label: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button of the case builder: the adapter sends `value` back as `Message.answer`."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A paper the case builder prepared: `text` is sent as a message, `data` as the editable
+    file `filename` (`media_type` says its format)."""
+
+    kind: str
+    title: str
+    text: str
+    filename: str
+    data: bytes = b""
+    media_type: str = "text/plain"
 
 
 @dataclass(frozen=True)
@@ -123,6 +148,8 @@ class Reply:
     extra: dict[str, object] = field(default_factory=dict)
     first: tuple[Block, ...] = ()
     more: tuple[Expansion, ...] = ()
+    choices: tuple[Choice, ...] = ()      # case-builder buttons (each sends `Message.answer`)
+    documents: tuple[Document, ...] = ()  # papers to send after the reply, each message + file
 
     @property
     def text(self) -> str:
@@ -167,4 +194,7 @@ class Reply:
             "entry": self.entry,
             "reviewed": self.reviewed,
             "more": [{"id": e.id, "label": e.label, "text": e.text} for e in self.more],
+            "choices": [{"label": c.label, "value": c.value} for c in self.choices],
+            "documents": [{"kind": d.kind, "title": d.title, "filename": d.filename,
+                           "text": d.text} for d in self.documents],
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.case.phrases import CASE_PHRASES
 from bot.model import Lang
 
 PHRASES: dict[str, dict[Lang, str]] = {
@@ -142,6 +143,9 @@ MONTHS: dict[Lang, tuple[str, ...]] = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December"),
 }
+
+
+PHRASES.update(CASE_PHRASES)
 
 
 def say(key: str, lang: Lang, **values: object) -> str:

@@ -7,20 +7,25 @@ library.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import defaultdict, deque
+from dataclasses import replace
 from typing import Any
 
 from bot import compose
 from bot.admin import admin_reply
+from bot.case import flow
+from bot.case.dates import find_date
+from bot.case.desk import CaseDesk, today
 from bot.engine import Decision
 from bot.engine.decide import MAX_CHARS, WEAK_CONFIDENCE
 from bot.knowledge import Entry
 from bot.lang import detect_language
 from bot.library import INDEX_FILE, Library
-from bot.model import Block, Lang, Message, Reply
+from bot.model import Block, Choice, Lang, Message, Reply
 from bot.settings import Settings
-from bot.state import State, open_state
+from bot.state import State, open_state, valid_text
 
 log = logging.getLogger("charterbot")
 
@@ -34,8 +39,15 @@ ADMIN_COMMANDS = ("stats", "unanswered", "reload")
 START_TOPICS = {"signataires": "signatory-list", "signatories": "signatory-list",
                 "recours": "escalation-overview", "escalate": "escalation-overview",
                 "escalation": "escalation-overview"}  # deep links to roles; else the overview
+CASE_START = ("dossier", "case")  # /start payloads that open the case builder
 OVERVIEW_ROLES = ("charter-overview", "signatory-list", "escalation-overview")
 OVERVIEW_PROBLEMS = 3  # the first problem entries of the knowledge are shown in the overview
+
+
+# Whether a story may name a day (a digit, "hier", "ago", a month...): the date search runs only then
+_MAYBE_A_DAY = re.compile(r"\d|hier|yesterday|ago\b|il y a|aujourd|today|janv|f[eé]vr|mars|march|"
+                          r"avril|april|\bmai\b|\bmay\b|juin|june|juil|july|ao[uû]t|august|sept|"
+                          r"octob|novem|d[eé]cem", re.IGNORECASE)
 
 
 class Charterbot:
@@ -48,6 +60,7 @@ class Charterbot:
         self.library = Library(self.settings.knowledge_dir, data_dir / INDEX_FILE)
         self.state: State = open_state(self.settings)
         self._recent: dict[str, deque[float]] = defaultdict(deque)
+        self.cases = CaseDesk(self.state)
 
     # -- the one entry point -------------------------------------------------------------------
     def handle(self, message: Message) -> Reply:
@@ -61,12 +74,19 @@ class Charterbot:
                 return compose.notice("rate_limited", lang)
             if over > 1:  # told once per window; answering every flooded message would flood back
                 return Reply(kind="notice", lang=lang, blocks=())
+        if message.command in ("case", "cancel") or message.answer is not None:
+            return self._case(message, seller, lang)
         if message.command:
             return self._command(message, seller, lang)
         if message.entry:
             return self._entry_reply(message.entry, lang, message.platform, message.more)
         if message.attachment and not message.text.strip():
             return compose.notice("text_only", lang, kind="fallback")  # a question not understood
+        if message.text.strip():
+            draft = self.cases.current(seller)
+            if draft is not None:  # a case under way: the text answers its question
+                return self.cases.answer(seller, draft, self.library.knowledge,
+                                         self.library.engine, text=message.text)
         return self._question(message, seller, lang)
 
     def _question(self, message: Message, seller: str, lang: Lang) -> Reply:
@@ -74,7 +94,56 @@ class Charterbot:
         reply = compose.decision_reply(self.library.knowledge, decision, lang)
         if decision.verdict != "empty":
             self._log(message, seller, reply, decision)
+        if reply.kind == "answer" and decision.entry:
+            platform = decision.platforms[0].name if decision.platforms else ""
+            reply = self._with_case_button(reply, decision.entry.id, platform, message.text)
         return reply
+
+    # -- the case builder ----------------------------------------------------------------------
+    def _case(self, message: Message, seller: str, lang: Lang) -> Reply:
+        """/dossier, /annuler, and the case builder's buttons."""
+        knowledge, engine = self.library.knowledge, self.library.engine
+        if message.command == "cancel" or message.answer == "cancel":
+            return self.cases.cancel(seller, lang)
+        if message.command == "case":
+            return self.cases.start(seller, lang, knowledge, engine, story=message.args)
+        started = flow.parse_start(message.answer or "")
+        if started:
+            problem, platform, day = started
+            return self.cases.start(seller, lang, knowledge, engine, problem=problem,
+                                    platform=platform, day=day)
+        draft = self.cases.current(seller)
+        if draft is None:
+            return Reply(kind="case", lang=lang,
+                         blocks=(Block("paragraph", compose.say("case_expired", lang)),))
+        return self.cases.answer(seller, draft, knowledge, engine, value=message.answer or "")
+
+    def case_form(self, lang: Lang) -> dict[str, list[tuple[str, str]]]:
+        """What a one-page case form offers (Slack's modal): `platforms` and `problems` as
+        (value, label) pairs; empty when the knowledge has no case builder."""
+        book = self.library.knowledge.cases
+        if book is None:
+            return {"platforms": [], "problems": []}
+        return {"platforms": [(name, name) for name in book.platforms],
+                "problems": [(p.id, p.label[lang]) for p in book.problems]}
+
+    def submit_case(self, user: str, lang: Lang, fields: dict[str, str]) -> Reply:
+        """The papers for a case filled in one form (see `CaseDesk.submit` for `fields`)."""
+        self.refresh()
+        seller = self.state.pseudonym(user)
+        return self.cases.submit(seller, lang, self.library.knowledge, self.library.engine,
+                                 {k: valid_text(str(v)) for k, v in fields.items()})
+
+    def _with_case_button(self, reply: Reply, entry_id: str, platform: str, story: str) -> Reply:
+        """An answer about a problem the case builder knows gets "Prepare my complaint", which
+        starts a case pre-filled with the problem, the platform and the day the story told."""
+        book = self.library.knowledge.cases
+        problem = book.problem_for_entry(entry_id) if book else None
+        if problem is None:
+            return reply
+        day = find_date(story, today()) if story and _MAYBE_A_DAY.search(story) else None
+        value = flow.start_value(problem.id, platform, day.isoformat() if day else "")
+        return replace(reply, choices=(Choice(compose.say("case_button", reply.lang), value),))
 
     # -- commands and buttons ------------------------------------------------------------------
     def _command(self, message: Message, seller: str, lang: Lang) -> Reply:
@@ -92,6 +161,8 @@ class Charterbot:
             return self._role_reply("signatory-list", lang)
         if command == "escalate":
             return self._role_reply("escalation-overview", lang)
+        if command == "start" and args in CASE_START:  # a deep link from a group to a private chat
+            return self.cases.start(seller, lang, self.library.knowledge, self.library.engine)
         if command == "start" and args in START_TOPICS:
             return self._role_reply(START_TOPICS[args], lang)
         return self.overview(lang)
@@ -119,7 +190,9 @@ class Charterbot:
             return compose.notice("unknown_entry", lang)
         named = [p for p in knowledge.platforms if p.name == platform]
         reply = compose.answer_reply(knowledge, entry, named, lang, 1.0, [])
-        return compose.expansion_reply(reply, more) if more else reply
+        if more:
+            return compose.expansion_reply(reply, more)
+        return self._with_case_button(reply, entry.id, named[0].name if named else "", "")
 
     def overview(self, lang: Lang) -> Reply:
         """What the bot knows and can do, with the main topics as suggestions."""
@@ -158,6 +231,7 @@ class Charterbot:
         self.library.refresh()
         if time.monotonic() - self.state.purged_at > PURGE_EVERY_SECONDS:
             self.state.purge()
+            self.cases.expire_idle()
 
     def close(self) -> None:
         self.state.close()
@@ -169,9 +243,10 @@ class Charterbot:
         preferred = self.state.language(seller) or (
             "en" if (message.locale or "").lower().startswith("en") else None)
         default: Lang = "en" if preferred == "en" else "fr"
-        if message.command or message.entry or not message.text:
+        text = message.args if message.command == "case" else message.text
+        if message.command and message.command != "case" or message.entry or not text.strip():
             return default
-        text = message.text[:MAX_CHARS]
+        text = text[:MAX_CHARS]
         engine = self.library.engine
         return detect_language(text, engine.analyser.without_platforms(text), default,
                                engine.knowledge.words.markers, engine.language_of)

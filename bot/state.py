@@ -27,7 +27,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.settings import MAX_RETENTION_DAYS, ConfigError, Settings
 from bot.store import migrations
 from bot.store.engine import open_engine, sqlite_url, transaction
-from bot.store.schema import deliveries, feedback, inbox, questions, users
+from bot.store.schema import (
+    case_outcomes,
+    cases,
+    deliveries,
+    feedback,
+    inbox,
+    questions,
+    users,
+)
 
 DELIVERY_MEMORY_DAYS = 7
 STATE_FILE = "state.sqlite"
@@ -186,10 +194,57 @@ class State:
                                                   useful=int(useful)))
 
     def forget(self, seller: str) -> None:
-        """Erase every row about one seller."""
+        """Erase every row about one seller (a case under way included)."""
         with transaction(self.engine) as conn:
-            for table in (users, questions, feedback):
+            for table in (users, questions, feedback, cases):
                 conn.execute(delete(table).where(table.c.seller == seller))
+
+    # -- the case builder --------------------------------------------------------------------------
+    def case(self, seller: str) -> tuple[str, str] | None:
+        """(draft, updated) of the seller's case under way, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(cases.c.draft, cases.c.updated)
+                               .where(cases.c.seller == seller)).first()
+        return (row.draft, row.updated) if row else None
+
+    def save_case(self, seller: str, draft: str) -> None:
+        """Store a case's answers so far (a new case replaces any older one)."""
+        now = now_iso()
+        statement = self._insert(cases).values(seller=seller, draft=valid_text(draft),
+                                               started=now, updated=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=["seller"], set_={"draft": valid_text(draft), "updated": now})
+        with self.engine.begin() as conn:
+            conn.execute(statement)
+
+    def close_case(self, seller: str, platform: str | None, problem: str | None,
+                   outcome: str) -> bool:
+        """Erase a seller's case and count how it ended; False if there was none (already
+        closed by another process: then nothing is counted twice)."""
+        with transaction(self.engine) as conn:
+            gone = conn.execute(delete(cases).where(cases.c.seller == seller)
+                                .returning(cases.c.seller)).first()
+            if gone is None:
+                return False
+            conn.execute(case_outcomes.insert().values(at=now_iso(), platform=platform,
+                                                       problem=problem, outcome=outcome))
+        return True
+
+    def idle_cases(self, before: str, limit: int = 1000) -> list[tuple[str, str]]:
+        """(seller, draft) of cases not touched since `before` (to expire them)."""
+        query = (select(cases.c.seller, cases.c.draft).where(cases.c.updated < before)
+                 .limit(limit))
+        with self.engine.connect() as conn:
+            return [(row.seller, row.draft) for row in conn.execute(query)]
+
+    def case_counts(self, since: str) -> list[dict[str, Any]]:
+        """How cases ended since `since`: [{platform, problem, outcome, n}], most first."""
+        c = case_outcomes.c
+        n = func.count().label("n")
+        query = (select(c.platform, c.problem, c.outcome, n).where(c.at >= since)
+                 .group_by(c.platform, c.problem, c.outcome)
+                 .order_by(n.desc(), c.platform, c.problem, c.outcome))
+        return self._rows(query)
 
     # -- staff figures (named queries) -----------------------------------------------------------
     def kinds_since(self, since: str) -> dict[str, int]:
@@ -338,7 +393,7 @@ class State:
         cutoff = (datetime.now(UTC) - timedelta(days=self.retention_days)).isoformat()
         remembered = (datetime.now(UTC) - timedelta(days=DELIVERY_MEMORY_DAYS)).isoformat()
         with transaction(self.engine) as conn:
-            for table in (questions, feedback):
+            for table in (questions, feedback, case_outcomes):
                 conn.execute(delete(table).where(table.c.at < cutoff))
             conn.execute(delete(users).where(users.c.updated < cutoff))
             conn.execute(delete(deliveries).where(deliveries.c.at < remembered))

@@ -35,7 +35,13 @@ def _v2_inbox(conn: Connection) -> None:
         conn.execute(text("alter table deliveries add column event text"))
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1_initial, _v2_inbox)
+def _v3_cases(conn: Connection) -> None:
+    """The case builder's cases under way and their outcomes (counts only)."""
+    schema.cases.create(conn, checkfirst=True)
+    schema.case_outcomes.create(conn, checkfirst=True)
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1_initial, _v2_inbox, _v3_cases)
 LATEST = len(MIGRATIONS)
 
 

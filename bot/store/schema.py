@@ -57,6 +57,27 @@ inbox = Table(
     Index("idx_inbox_status", "status", "lease_until"),
 )
 
+# Version 3: the case builder. One case under way per seller (its answers, erased once the papers
+# are sent, cancelled, forgotten or 24 hours idle), and what became of each case, without content.
+cases = Table(
+    "cases", metadata,
+    Column("seller", String(64), primary_key=True),
+    Column("draft", Text, nullable=False),      # the answers so far (JSON)
+    Column("started", Text, nullable=False),
+    Column("updated", Text, nullable=False),
+    Index("idx_cases_updated", "updated"),
+)
+
+case_outcomes = Table(
+    "case_outcomes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Text, nullable=False),
+    Column("platform", String(80)),     # a platforms.yaml name, or "other"
+    Column("problem", String(40)),      # a cases.yaml problem id, or none
+    Column("outcome", String(20), nullable=False),  # completed / cancelled / expired
+    Index("idx_case_outcomes_at", "at"),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),

@@ -1,0 +1,244 @@
+"""The case builder around the pure flow: drafts kept in the state database between messages,
+24-hour expiry, the questions and buttons of each step, and the papers at the end.
+
+Nothing of a case outlives it: its answers are erased once the papers are sent, when the seller
+cancels or types /oubli, or after 24 hours without an answer. What stays is a count per platform,
+problem and outcome, for `charterbot report cases`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.case import flow
+from bot.case.book import CaseBook
+from bot.case.dates import find_date
+from bot.case.flow import Draft
+from bot.case.papers import papers
+from bot.engine import Engine
+from bot.knowledge import Knowledge
+from bot.model import Block, Choice, Lang, Reply
+from bot.phrases import long_date, say
+from bot.state import State
+
+CASE_TTL = timedelta(hours=24)   # a case without an answer for this long is erased
+LOCAL_TIME = ZoneInfo("Europe/Paris")  # "today" and "yesterday" as a French seller means them
+OTHER_PLATFORM = "other"         # how a platform typed by the seller is counted (no content)
+
+
+def today() -> date:
+    return datetime.now(LOCAL_TIME).date()
+
+
+class EngineReader:
+    """The flow's `Reader`: the engine's platform names and answers, mapped to case problems."""
+
+    def __init__(self, engine: Engine, book: CaseBook) -> None:
+        self.engine, self.book = engine, book
+
+    def platform(self, text: str) -> str | None:
+        mentions = self.engine.analyser.read(text).mentions
+        return mentions[0].platform.name if mentions else None
+
+    def problem(self, text: str) -> str | None:
+        decision = self.engine.decide(text)
+        for entry in (decision.entry, *decision.options):
+            problem = self.book.problem_for_entry(entry.id) if entry else None
+            if problem:
+                return problem.id
+        return None
+
+
+class CaseDesk:
+    """Starts, continues, cancels and expires the sellers' cases."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    # -- reading the state ---------------------------------------------------------------------
+    def current(self, seller: str) -> Draft | None:
+        """The seller's case under way; None if there is none or it just expired."""
+        found = self.state.case(seller)
+        if found is None:
+            return None
+        data, updated = found
+        if updated < _cutoff():
+            self._close(seller, data, "expired")
+            return None
+        try:
+            return Draft.from_json(data)
+        except (ValueError, TypeError, KeyError):  # written by an incompatible version
+            self._close(seller, data, "expired")
+            return None
+
+    def expire_idle(self) -> int:
+        """Erase the cases idle for CASE_TTL (counted as expired); how many."""
+        idle = self.state.idle_cases(_cutoff())
+        return sum(self._close(seller, data, "expired") for seller, data in idle)
+
+    # -- the conversation ----------------------------------------------------------------------
+    def start(self, seller: str, lang: Lang, knowledge: Knowledge, engine: Engine,
+              story: str = "", problem: str = "", platform: str = "", day: str = "") -> Reply:
+        """A new case (an older one is replaced), pre-filled from a story or a button."""
+        book = knowledge.cases
+        if book is None:
+            return _notice("case_unavailable", lang)
+        older = self.state.case(seller)
+        if older:
+            self._close(seller, older[0], "cancelled")
+        reader = EngineReader(engine, book)
+        if story.strip():
+            platform = platform or reader.platform(story) or ""
+            problem = problem or reader.problem(story) or ""
+            found = find_date(story, today())
+            day = day or (found.isoformat() if found else "")
+        known = any(p.name == platform for p in knowledge.platforms)
+        draft = flow.start(lang, book, problem, platform, known, day)
+        self.state.save_case(seller, draft.to_json())
+        return prompt(draft, book, intro=True)
+
+    def answer(self, seller: str, draft: Draft, knowledge: Knowledge, engine: Engine,
+               text: str = "", value: str = "") -> Reply:
+        """The seller's answer to the current step: the next question, or the papers."""
+        book = knowledge.cases
+        if book is None:
+            return _notice("case_unavailable", draft.lang)
+        outcome = flow.answer(draft, book, EngineReader(engine, book), today(), text, value)
+        updated = outcome.draft
+        if updated.step != "done":
+            self.state.save_case(seller, updated.to_json())
+            return prompt(updated, book, misunderstood=outcome.misunderstood)
+        return self._papers(seller, knowledge, updated)
+
+    def submit(self, seller: str, lang: Lang, knowledge: Knowledge, engine: Engine,
+               fields: dict[str, str]) -> Reply:
+        """The papers for a case filled in one go (Slack's form): `fields` holds `platform`,
+        `problem` (an id), `date` and `notice` (ISO days, or "none" for no warning), `said`
+        ("none", "vague" or the pasted message) and `refs`; any may be empty."""
+        book = knowledge.cases
+        if book is None:
+            return _notice("case_unavailable", lang)
+        reader = EngineReader(engine, book)
+        typed = " ".join(fields.get("platform", "").split())
+        named = typed if typed in book.platforms else (reader.platform(typed) if typed else None)
+        said = fields.get("said", "").strip()
+        draft = Draft(lang=lang, step="done", platform=(named or typed)[:flow.MAX_PLATFORM_CHARS],
+                      known=named is not None,
+                      problem=fields.get("problem", "") if book.problem(fields.get(
+                          "problem", "")) else "other",
+                      date=_day(fields.get("date", "")),
+                      notice="none" if fields.get("notice") == "none" else _day(
+                          fields.get("notice", "")),
+                      said=said if said in ("none", "vague") else "",
+                      said_text="" if said in ("none", "vague") else said[:flow.MAX_SAID_CHARS],
+                      refs=" ".join(fields.get("refs", "").split())[:flow.MAX_REFS_CHARS])
+        self.state.save_case(seller, draft.to_json())  # counted like a conversation's case
+        return self._papers(seller, knowledge, draft)
+
+    def _papers(self, seller: str, knowledge: Knowledge, draft: Draft) -> Reply:
+        documents = papers(knowledge, draft, today())
+        self.state.close_case(seller, _counted_platform(draft), draft.problem or None,
+                              "completed")
+        return Reply(kind="case", lang=draft.lang,
+                     blocks=(Block("paragraph", say("case_done", draft.lang)),),
+                     documents=documents)
+
+    def cancel(self, seller: str, lang: Lang) -> Reply:
+        """Drop the seller's case, if any."""
+        found = self.state.case(seller)
+        if found is None or not self._close(seller, found[0], "cancelled"):
+            return _notice("case_none", lang)
+        return _notice("case_cancelled", lang)
+
+    def _close(self, seller: str, data: str, outcome: str) -> bool:
+        try:
+            draft: Draft | None = Draft.from_json(data)
+        except (ValueError, TypeError, KeyError):
+            draft = None
+        platform = _counted_platform(draft) if draft else None
+        return self.state.close_case(seller, platform, draft.problem or None if draft else None,
+                                     outcome)
+
+
+def prompt(draft: Draft, book: CaseBook, intro: bool = False,
+           misunderstood: bool = False) -> Reply:
+    """The question of the draft's current step, with its buttons (always one to cancel)."""
+    lang, step = draft.lang, draft.step
+    blocks = []
+    if intro:
+        blocks.append(Block("paragraph", say("case_intro", lang)))
+    if misunderstood:
+        blocks.append(Block("note", say("case_not_understood", lang)))
+    if step == "confirm":
+        blocks.append(Block("paragraph", say("case_confirm", lang, summary=summary(draft, book))))
+    else:
+        path = steps_of(draft, book)
+        number = path.index(step) + 1 if step in path else len(path)
+        blocks.append(Block("paragraph", say(f"case_ask_{step}", lang, n=number,
+                                             total=len(path))))
+    choices = _choices(draft, book) + (Choice(say("case_cancel", lang), "cancel"),)
+    return Reply(kind="case", lang=lang, blocks=tuple(blocks), choices=choices)
+
+
+def steps_of(draft: Draft, book: CaseBook) -> list[str]:
+    """The questions of this case, in order (the notice one only when it applies)."""
+    return [s for s in flow.STEPS[1:] if s != "notice" or flow.needs_notice(draft, book)]
+
+
+def summary(draft: Draft, book: CaseBook) -> str:
+    """What a pre-filled case says so far: "Amazon, compte fermé, le 1er décembre 2026"."""
+    lang = draft.lang
+    problem = book.problem(draft.problem)
+    parts = [draft.platform] if draft.platform else []
+    if problem:
+        label = problem.label[lang]
+        parts.append(label.lower() if lang == "fr" else label)
+    if draft.date:
+        parts.append(say("case_on", lang, date=long_date(draft.date, lang)))
+    return ", ".join(parts)
+
+
+def _choices(draft: Draft, book: CaseBook) -> tuple[Choice, ...]:
+    lang, step = draft.lang, draft.step
+    if step == "confirm":
+        return (Choice(say("case_ok", lang), flow.OK), Choice(say("case_edit", lang), flow.EDIT))
+    if step == "platform":
+        return tuple(Choice(name, f"p:{name}") for name in book.platforms)
+    if step == "problem":
+        return tuple(Choice(p.label[lang], f"k:{p.id}") for p in book.problems)
+    if step == "date":
+        return (Choice(say("case_today", lang), flow.TODAY),
+                Choice(say("case_yesterday", lang), flow.YESTERDAY),
+                Choice(say("case_unknown", lang), flow.UNKNOWN))
+    if step == "notice":
+        return (Choice(say("case_not_warned", lang), flow.NOT_WARNED),
+                Choice(say("case_same_day", lang), flow.WARNED_SAME_DAY),
+                Choice(say("case_unknown", lang), flow.NOTICE_UNKNOWN))
+    if step == "said":
+        return (Choice(say("case_said_none", lang), flow.SAID_NONE),
+                Choice(say("case_said_vague", lang), flow.SAID_VAGUE))
+    if step == "refs":
+        return (Choice(say("case_skip", lang), flow.SKIP),)
+    return ()
+
+
+def _day(value: str) -> str:
+    """An ISO day no later than today, else empty."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        return ""
+    return day.isoformat() if day <= today() else ""
+
+
+def _counted_platform(draft: Draft) -> str:
+    return draft.platform if draft.known else OTHER_PLATFORM
+
+
+def _cutoff() -> str:
+    return (datetime.now(UTC) - CASE_TTL).isoformat(timespec="seconds")
+
+
+def _notice(key: str, lang: Lang) -> Reply:
+    return Reply(kind="case", lang=lang, blocks=(Block("paragraph", say(key, lang)),))

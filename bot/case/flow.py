@@ -1,0 +1,254 @@
+"""The case builder's conversation as a pure state machine: a `Draft` and an answer in, the next
+`Draft` out. No storage, clock or network: the desk around it (`bot.case.desk`) keeps drafts and
+the day, and `Reader` lends it the engine's reading of free text.
+
+Steps, in order (a step already known, e.g. pre-filled from a story, is skipped):
+  confirm   only for a pre-filled case: "Amazon, account closed, 1 December: right?"
+  platform  buttons for the usual platforms, any name typed
+  problem   buttons, or a description the engine reads
+  date      when it happened (buttons today / yesterday / don't know, or a typed date)
+  notice    when the platform warned (only for problems with a notice period)
+  said      what the platform said: nothing, something vague, or the pasted message
+  refs      seller id, order or ticket numbers (optional)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, replace
+from datetime import date, timedelta
+from typing import Protocol
+
+from bot.case.book import CaseBook
+from bot.case.dates import read_date
+from bot.model import Lang
+
+STEPS = ("confirm", "platform", "problem", "date", "notice", "said", "refs")
+NOTICE_STEP_FOR = ("termination", "terms")  # problems whose letter checks a notice period
+MAX_PLATFORM_CHARS = 60
+MAX_SAID_CHARS = 2000   # a pasted notice: enough for the platform's email, bounded in storage
+MAX_REFS_CHARS = 300
+
+# Button values (short: Telegram's callback data is 64 bytes with its prefix)
+OK, EDIT, SKIP = "ok", "edit", "r:skip"
+TODAY, YESTERDAY, UNKNOWN = "d:today", "d:yesterday", "d:unknown"
+NOT_WARNED, WARNED_SAME_DAY, NOTICE_UNKNOWN = "n:none", "n:same", "n:unknown"
+SAID_NONE, SAID_VAGUE = "s:none", "s:vague"
+START = "new"  # "new|<problem>|<platform>|<day>": the button under an answer
+# "I don't know" typed at a date question: the papers then mark the date to fill in
+_DONT_KNOW = re.compile(r"\b(sai[st]? (pas|plus)|sai[st]? pas|aucune id[ée]e|je ne sais|"
+                        r"don'?t (know|remember)|not sure|no idea|unknown|inconnue?|"
+                        r"plus (trop|du tout)|oubli[ée])\b", re.IGNORECASE)
+
+
+class Reader(Protocol):
+    """What the flow asks the engine about free text."""
+
+    def platform(self, text: str) -> str | None:
+        """The known platform a text names, or None."""
+
+    def problem(self, text: str) -> str | None:
+        """The case problem a description is about, or None."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A case under way: what the seller said so far (ISO days; "none" = not warned)."""
+
+    lang: Lang
+    step: str = "platform"
+    platform: str = ""
+    known: bool = False     # `platform` is a name from platforms.yaml (else as typed)
+    problem: str = ""
+    date: str = ""
+    notice: str = ""
+    said: str = ""          # "none", "vague", or "" with `said_text` pasted
+    said_text: str = ""
+    refs: str = ""
+    answered: tuple[str, ...] = ()  # steps the seller has been through (or skipped)
+    retried: bool = False   # the last answer was not understood: the next one is taken as is
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: str) -> Draft:
+        values = json.loads(data)
+        values["answered"] = tuple(values.get("answered", ()))
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The draft after an answer, and whether that answer was not understood."""
+
+    draft: Draft
+    misunderstood: bool = False
+
+
+def start(lang: Lang, book: CaseBook, problem: str = "", platform: str = "", known: bool = False,
+          day: str = "") -> Draft:
+    """A new case, pre-filled with what a story told; with anything pre-filled, it starts by
+    asking the seller to confirm."""
+    if problem and book.problem(problem) is None:
+        problem = ""
+    draft = Draft(lang=lang, platform=platform[:MAX_PLATFORM_CHARS], known=known and bool(platform),
+                  problem=problem, date=day)
+    if problem or platform:
+        return replace(draft, step="confirm")
+    return replace(draft, step=next_step(draft, book) or "platform")
+
+
+def next_step(draft: Draft, book: CaseBook) -> str | None:
+    """The first step still to ask, or None when the papers can be written."""
+    for step in STEPS[1:]:
+        if step in draft.answered:
+            continue
+        if step == "platform" and draft.platform or step == "problem" and draft.problem:
+            continue
+        if step == "date" and draft.date:
+            continue
+        if step == "notice" and not needs_notice(draft, book):
+            continue
+        return step
+    return None
+
+
+def needs_notice(draft: Draft, book: CaseBook) -> bool:
+    problem = book.problem(draft.problem)
+    return problem is not None and problem.notice in NOTICE_STEP_FOR
+
+
+def answer(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str = "",
+           value: str = "") -> Outcome:
+    """Apply the seller's answer (a typed `text` or a button `value`) to the current step."""
+    step = draft.step
+    if step == "confirm":
+        return _confirm(draft, book, value or _yes_no(text))
+    handler = _HANDLERS.get(step)
+    if handler is None:
+        return Outcome(replace(draft, step=next_step(draft, book) or "refs"))
+    updated = handler(draft, book, reader, today, text.strip(), value)
+    if updated is None:  # not understood: ask again once, then take what was typed
+        if draft.retried:
+            updated = _give_up(draft, text.strip())
+        else:
+            return Outcome(replace(draft, retried=True), misunderstood=True)
+    updated = replace(updated, answered=(*updated.answered, step), retried=False)
+    return Outcome(replace(updated, step=next_step(updated, book) or "done"))
+
+
+def _confirm(draft: Draft, book: CaseBook, value: str) -> Outcome:
+    if value == OK:
+        moved = replace(draft, answered=(*draft.answered, "confirm"))
+        return Outcome(replace(moved, step=next_step(moved, book) or "done"))
+    if value == EDIT:
+        fresh = Draft(lang=draft.lang, answered=("confirm",))
+        return Outcome(replace(fresh, step="platform"))
+    return Outcome(draft, misunderstood=True)
+
+
+def _yes_no(text: str) -> str:
+    word = text.strip().lower().rstrip(" !.")
+    if word in {"oui", "yes", "ok", "d'accord", "c'est ça", "exact", "y", "o"}:
+        return OK
+    if word in {"non", "no", "n", "corriger", "modifier", "edit"}:
+        return EDIT
+    return ""
+
+
+def _platform(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
+              value: str) -> Draft | None:
+    if value.startswith("p:") and value[2:] in book.platforms:
+        return replace(draft, platform=value[2:], known=True)
+    if not text:
+        return None
+    named = reader.platform(text)
+    if named:
+        return replace(draft, platform=named, known=True)
+    return replace(draft, platform=" ".join(text.split())[:MAX_PLATFORM_CHARS], known=False)
+
+
+def _problem(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
+             value: str) -> Draft | None:
+    wanted = value[2:] if value.startswith("k:") else ""
+    if not wanted and text:
+        if text.isdigit() and 1 <= int(text) <= len(book.problems):
+            wanted = book.problems[int(text) - 1].id
+        else:
+            folded = text.lower()
+            wanted = next((p.id for p in book.problems
+                           if folded in {p.label[lang].lower() for lang in p.label}), "")
+            wanted = wanted or reader.problem(text) or ""
+    return replace(draft, problem=wanted) if book.problem(wanted) else None
+
+
+def _date(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
+          value: str) -> Draft | None:
+    if value in (TODAY, YESTERDAY):
+        day = today if value == TODAY else today - timedelta(days=1)
+        return replace(draft, date=day.isoformat())
+    if value == UNKNOWN or _DONT_KNOW.search(text):
+        return replace(draft, date="")
+    found = read_date(text, today) if text else None
+    return replace(draft, date=found.isoformat()) if found else None
+
+
+def _notice(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
+            value: str) -> Draft | None:
+    if value == NOT_WARNED:
+        return replace(draft, notice="none")
+    if value == WARNED_SAME_DAY:
+        return replace(draft, notice=draft.date or "same")
+    if value == NOTICE_UNKNOWN or _DONT_KNOW.search(text):
+        return replace(draft, notice="")
+    found = read_date(text, today) if text else None
+    return replace(draft, notice=found.isoformat()) if found else None
+
+
+def _said(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
+          value: str) -> Draft | None:
+    if value in (SAID_NONE, SAID_VAGUE):
+        return replace(draft, said=value[2:], said_text="")
+    if not text:
+        return None
+    return replace(draft, said="", said_text=text[:MAX_SAID_CHARS])
+
+
+def _refs(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
+          value: str) -> Draft | None:
+    if value == SKIP:
+        return replace(draft, refs="")
+    if not text:
+        return None
+    return replace(draft, refs=" ".join(text.split())[:MAX_REFS_CHARS])
+
+
+def _give_up(draft: Draft, text: str) -> Draft:
+    """A second answer not understood: go on without it (the papers mark it to fill in)."""
+    if draft.step == "problem":
+        return replace(draft, problem="other")
+    return draft
+
+
+_HANDLERS = {"platform": _platform, "problem": _problem, "date": _date, "notice": _notice,
+             "said": _said, "refs": _refs}
+
+
+def start_value(problem: str, platform: str, day: str) -> str:
+    """The value of the "Prepare my complaint" button: what the answered story told."""
+    return "|".join((START, problem, platform, day))
+
+
+def parse_start(value: str) -> tuple[str, str, str] | None:
+    """(problem, platform, day) from a start button's value, or None for any other value."""
+    parts = value.split("|")
+    if len(parts) != 4 or parts[0] != START:
+        return None
+    problem, platform, day = parts[1:]
+    try:
+        day = date.fromisoformat(day).isoformat() if day else ""
+    except ValueError:
+        day = ""
+    return problem, platform, day
