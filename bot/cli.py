@@ -87,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
                                               "register the Telegram webhook")
     release.set_defaults(func=_release)
 
-    report = sub.add_parser("report", help="what sellers could not get answered, and feedback")
+    report = sub.add_parser("report", help="what sellers could not get answered, feedback, "
+                                                "and case-builder counts")
     rep = report.add_subparsers(title="reports", metavar="REPORT")
     unanswered = rep.add_parser("unanswered", help="unanswered questions, grouped")
     unanswered.add_argument("--since", help="only questions since this date (YYYY-MM-DD)")
@@ -96,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
     feedback = rep.add_parser("feedback", help="thumbs up / down per entry")
     feedback.add_argument("--json", action="store_true", help="print JSON")
     feedback.set_defaults(func=_report_feedback)
+    cases = rep.add_parser("cases", help="case-builder cases by platform and problem (counts)")
+    cases.add_argument("--since", help="only cases since this date (YYYY-MM-DD)")
+    cases.add_argument("--json", action="store_true", help="print JSON")
+    cases.set_defaults(func=_report_cases)
     return parser
 
 
@@ -199,6 +204,12 @@ def _report_feedback(args: argparse.Namespace) -> int:
     from bot.report import print_feedback
 
     return print_feedback(Settings.from_env(), args.json)
+
+
+def _report_cases(args: argparse.Namespace) -> int:
+    from bot.report import print_cases
+
+    return print_cases(Settings.from_env(), args.since, args.json)
 
 
 if __name__ == "__main__":

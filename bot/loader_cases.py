@@ -28,7 +28,7 @@ from bot.case.book import (
     Template,
     placeholders,
 )
-from bot.knowledge import Entry, Platform, SourceDoc
+from bot.knowledge import Entry, Platform, Problem, SourceDoc
 from bot.model import LANGS, Lang
 
 TOP_KEYS = {"platforms", "links", "problems", "rules", "notices", "said", "missing", "templates",
@@ -105,8 +105,18 @@ def _rules(check: Any, value: Any, sources: dict[str, SourceDoc]) -> dict[str, C
         if rule_id in out:
             check.error(record, f"rule id '{rule_id}' is used twice")
         out[rule_id] = CaseRule(rule_id, text, check_sources(check, record, sources),
-                                record.get("signatories") is True)
+                                _flag(check, record, "signatories"))
     return out
+
+
+def _flag(check: Any, record: Any, key: str) -> bool:
+    """A yes/no field (`true` or `false`; absent is false)."""
+    value = record.get(key)
+    if value is None:
+        return False
+    if str(value).strip().lower() not in ("true", "false"):
+        check.error(value, f"'{key}' must be true or false, not '{value}'")
+    return str(value).strip().lower() == "true"
 
 
 def _problems(check: Any, value: Any, rules: dict[str, CaseRule],
@@ -138,6 +148,13 @@ def _problems(check: Any, value: Any, rules: dict[str, CaseRule],
                                _lists(check, record, "evidence")))
     if value is not None and not out:
         check.error(value, "'problems' lists no problem")
+    linked_anywhere = {e for p in out for e in p.entries}
+    for entry in entries:
+        if entry.topic == "problems" and entry.id not in linked_anywhere:
+            check.problems.append(Problem(
+                check.file, getattr(value, "line", 0), f"entry '{entry.id}' is a problem no case "
+                "problem lists under 'entries:': its answer offers no 'Prepare my complaint'",
+                "warning"))
     return tuple(out)
 
 

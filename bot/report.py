@@ -7,6 +7,7 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -16,6 +17,7 @@ from bot.state import State
 
 # Two logged questions this similar (token_set_ratio on normalised text: case, accents and SMS
 # spellings folded, so "météo ?" and "meteo" are one question) count as one group.
+CASE_OUTCOMES = ("completed", "cancelled", "expired")
 GROUP_SIMILARITY = 70
 # Grouping is bounded so that anyone filling the log cannot make a report slow: only the most
 # recent questions are grouped (the terminal report reads more), and each question is compared
@@ -145,4 +147,52 @@ def print_feedback(settings: Settings, as_json: bool) -> int:
         print("No feedback recorded.")
     for row in rows:
         print(f"{row['entry']:40s} 👍 {row['up']:4d}  👎 {row['down']:4d}")
+    return 0
+
+
+def case_summary(state: State, since: str) -> dict[str, Any]:
+    """Cases since `since`: totals per outcome, and per platform and problem (no content)."""
+    rows = state.case_counts(since)
+    outcomes: Counter[str] = Counter()
+    by_platform: dict[str, Counter[str]] = defaultdict(Counter)
+    by_problem: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        outcomes[row["outcome"]] += row["n"]
+        by_platform[row["platform"] or "-"][row["outcome"]] += row["n"]
+        by_problem[row["problem"] or "-"][row["outcome"]] += row["n"]
+
+    def table(counts: dict[str, Counter[str]]) -> list[dict[str, Any]]:
+        ranked = sorted(counts.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        return [{"name": name, "total": sum(c.values()), **{o: c[o] for o in CASE_OUTCOMES}}
+                for name, c in ranked]
+
+    return {"since": since, "outcomes": {o: outcomes[o] for o in CASE_OUTCOMES},
+            "platforms": table(by_platform), "problems": table(by_problem)}
+
+
+def print_cases(settings: Settings, since: str | None, as_json: bool) -> int:
+    """`charterbot report cases`: how many cases were completed, cancelled or expired, by
+    platform and by problem, so staff see which platforms cause most trouble."""
+    if since:
+        try:
+            date.fromisoformat(since)
+        except ValueError:
+            print(f"charterbot: --since must be a date written YYYY-MM-DD, not '{since}'",
+                  file=sys.stderr)
+            return 2
+    state = _open_state(settings)
+    summary = case_summary(state, since or "0000")
+    state.close()
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return 0
+    totals = summary["outcomes"]
+    print("Cases: " + ", ".join(f"{totals[o]} {o}" for o in CASE_OUTCOMES))
+    for title, key in (("By platform", "platforms"), ("By problem", "problems")):
+        print(f"\n{title}:")
+        if not summary[key]:
+            print("  (none)")
+        for row in summary[key]:
+            detail = ", ".join(f"{row[o]} {o}" for o in CASE_OUTCOMES if row[o])
+            print(f"  {row['name']:24s} {row['total']:5d}  ({detail})")
     return 0

@@ -1,0 +1,303 @@
+"""The case builder in the core and the console: whole conversations, the papers' content, cancel,
+restart, expiry, /oubli, staff counts, and `knowledge check` on cases.yaml.
+
+The adapters' own conversations (buttons, files) are in test_case_telegram.py / test_case_slack.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.console import run_console
+from bot.case.desk import today
+from bot.case.files import docx_text
+from bot.knowledge import KnowledgeError
+from bot.loader import load_knowledge
+from bot.model import Message, Reply
+from bot.report import case_summary
+from bot.service import Charterbot
+from bot.settings import Settings
+from tests import databases
+
+ROOT = Path(__file__).resolve().parent.parent
+SELLER = "telegram:4242"
+database_url = databases.database_url  # fixture: SQLite, and PostgreSQL when there is one
+
+
+def say(core: Charterbot, text: str = "", channel: str = "telegram", **fields: object) -> Reply:
+    return core.handle(Message(text=text, user=SELLER, channel=channel, **fields))  # type: ignore[arg-type]
+
+
+def press(core: Charterbot, reply: Reply, label_start: str) -> Reply:
+    """Press the button of `reply` whose label starts with `label_start`."""
+    choice = next(c for c in reply.choices if c.label.startswith(label_start))
+    return say(core, answer=choice.value, lang=reply.lang)
+
+
+def paper(reply: Reply, kind: str) -> str:
+    """A document's text, checked to be the same in its .docx file."""
+    document = next(d for d in reply.documents if d.kind == kind)
+    assert document.filename.endswith(".docx")
+    assert docx_text(document.data).split() == document.text.split()
+    return document.text
+
+
+@pytest.fixture
+def db_core(tmp_path: Path, database_url: str) -> Iterator[Charterbot]:
+    url = None if database_url.startswith("sqlite") else database_url
+    bot = Charterbot(Settings(data_dir=tmp_path / "data", database_url=url,
+                              secret="test-secret-for-cases" if url else None))
+    yield bot
+    bot.close()
+
+
+# -- a whole case ---------------------------------------------------------------------------------
+
+def test_a_story_prefills_the_case_and_the_papers_cite_the_rules(db_core: Charterbot) -> None:
+    core = db_core
+    answer = say(core, "Amazon a fermé mon compte vendeur hier sans aucun motif")
+    assert answer.kind == "answer" and [c.label for c in answer.choices] == [
+        "Préparer ma réclamation"]
+    confirm = press(core, answer, "Préparer")
+    yesterday = today() - timedelta(days=1)
+    assert "Amazon" in confirm.text and "compte fermé" in confirm.text
+    assert str(yesterday.year) in confirm.text and confirm.kind == "case"
+    notice = press(core, confirm, "Oui")
+    assert "prévenu" in notice.text
+    said = press(core, notice, "Pas prévenu")
+    refs = press(core, said, "Rien")
+    done = say(core, "Vendeur A1B2C3, ticket 987654")
+    assert [d.kind for d in done.documents] == ["complaint", "mediation", "checklist"]
+    complaint = paper(done, "complaint")
+    assert "Amazon" in complaint and "A1B2C3" in complaint and "987654" in complaint
+    assert "art. 4(2)" in complaint and "L442-1 II" in complaint
+    assert "sans aucun préavis" in complaint                      # the notice check
+    assert "Account Health" in complaint or "Santé du compte" in complaint  # Amazon's own route
+    mediation = paper(done, "mediation")
+    assert "CEDR" in mediation and "mediation-entreprises" in mediation
+    assert "[À COMPLÉTER" in mediation                            # what the seller did not say
+    checklist = paper(done, "checklist")
+    assert "30 jours" in checklist and "chiffre d'affaires" in checklist
+    assert refs.kind == "case" and "(6/6)" in refs.text
+    assert core.state.case(core.state.pseudonym(SELLER)) is None  # nothing kept once delivered
+    assert case_summary(core.state, "0000")["outcomes"] == {
+        "completed": 1, "cancelled": 0, "expired": 0}
+
+
+def test_dates_typed_show_a_notice_period_that_was_not_respected(core: Charterbot) -> None:
+    first = say(core, "/dossier", command="case")
+    assert "(1/" in first.text and any(c.label == "Cdiscount" for c in first.choices)
+    problem_question = press(core, first, "Cdiscount")
+    date_question = press(core, problem_question, "Compte fermé")
+    effect, warned = today() - timedelta(days=12), today() - timedelta(days=22)
+    notice_question = say(core, effect.strftime("%d/%m/%Y"))
+    said_question = say(core, warned.strftime("%d/%m/%Y"))
+    refs_question = say(core, "Nous avons décidé de fermer votre compte : plaintes clients.")
+    done = press(core, refs_question, "Passer")
+    complaint = paper(done, "complaint")
+    assert "Préavis non respecté" in complaint and "soit 10 jour(s)" in complaint
+    assert "au moins 30" in complaint
+    assert "« Nous avons décidé de fermer votre compte" in complaint  # the pasted notice, quoted
+    assert "signée par Cdiscount" in complaint                       # a signatory: the charter
+    assert "[À COMPLÉTER : identifiant vendeur" in complaint        # references skipped
+    assert "Quel jour" in date_question.text and "prévenu" in notice_question.text
+    assert "Collez" in said_question.text and "références" in refs_question.text
+
+
+def test_a_respected_notice_is_said_so(core: Charterbot) -> None:
+    reply = say(core, "/case", command="case", lang="en")
+    reply = press(core, reply, "eBay")
+    reply = press(core, reply, "Fee or terms")
+    reply = say(core, "3 weeks ago")
+    reply = say(core, "8 weeks ago")
+    reply = press(core, reply, "A vague")
+    done = press(core, reply, "Skip")
+    complaint = paper(done, "complaint")
+    assert "Notice:" in complaint and "seems respected" in complaint
+    assert "art. 3(2)" in complaint and "Dear Sir or Madam" in complaint
+    assert "cites no specific fact" not in complaint  # that check is for suspensions
+
+
+def test_an_unknown_platform_typed_is_used_as_typed_and_counted_as_other(core: Charterbot) -> None:
+    reply = say(core, "/dossier", command="case")
+    reply = say(core, "MaBoutiqueLocale.fr")
+    reply = press(core, reply, "Offres déréférencées")
+    reply = say(core, "je ne sais plus")
+    reply = press(core, reply, "Rien")
+    done = say(core, "ticket 55")
+    complaint = paper(done, "complaint")
+    assert "MaBoutiqueLocale.fr" in complaint
+    assert "[À COMPLÉTER : date]" in complaint                 # "je ne sais plus"
+    assert "[À COMPLÉTER : l'outil de réclamation" in complaint  # no known route
+    assert "Charte" not in complaint.split("Sources")[0]       # not a signatory: no charter line
+    assert "Aucun exposé des motifs reçu" in complaint          # restriction without reasons
+    summary = case_summary(core.state, "0000")
+    assert summary["platforms"][0]["name"] == "other"
+
+
+def test_an_answer_not_understood_is_asked_again_then_taken_as_unknown(core: Charterbot) -> None:
+    reply = say(core, "/dossier", command="case")
+    reply = press(core, reply, "Amazon")
+    again = say(core, "blablabla xyz")
+    assert "Je n'ai pas compris" in again.text and "(2/" in again.text
+    reply = say(core, "mes fonds sont bloqués depuis 3 semaines")  # read by the engine
+    assert "(3/" in reply.text and "Quel jour" in reply.text
+
+
+def test_english_sellers_get_english_papers(core: Charterbot) -> None:
+    answer = say(core, "eBay suspended my seller account 3 days ago, no reason given")
+    reply = press(core, answer, "Prepare")
+    assert "Is that right?" in reply.text and "eBay" in reply.text
+    reply = press(core, reply, "Yes")
+    reply = press(core, reply, "Nothing")
+    done = press(core, reply, "Skip")
+    assert "Here are your documents" in done.text
+    complaint = paper(done, "complaint")
+    assert "Subject: complaint" in complaint and "CEDR" in paper(done, "mediation")
+    assert all(d.filename.startswith(("complaint-", "mediation-", "documents-"))
+               for d in done.documents)
+
+
+# -- cancel, restart, expiry, erasure -------------------------------------------------------------
+
+def test_cancel_at_any_step_erases_the_case(core: Charterbot) -> None:
+    reply = say(core, "/dossier", command="case")
+    press(core, reply, "Amazon")
+    cancelled = say(core, "/annuler", command="cancel")
+    assert "annulé" in cancelled.text
+    assert core.state.case(core.state.pseudonym(SELLER)) is None
+    normal = say(core, "Amazon a-t-il signé la charte ?")
+    assert normal.kind == "answer"                      # back to questions
+    assert "Vous n'avez pas de dossier" in say(core, command="cancel").text
+    assert case_summary(core.state, "0000")["outcomes"]["cancelled"] == 1
+
+
+def test_a_case_survives_a_restart(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    first = Charterbot(settings)
+    reply = say(first, "/dossier", command="case")
+    press(first, reply, "Fnac Darty")
+    first.close()
+    second = Charterbot(settings)
+    try:
+        reply = say(second, "mon compte est suspendu")
+        assert "(3/" in reply.text, reply.text          # the problem step of the same case
+        assert "Fnac" in second.state.case(second.state.pseudonym(SELLER))[0]
+    finally:
+        second.close()
+
+
+def test_a_case_left_24_hours_expires_and_the_text_is_a_question_again(core: Charterbot) -> None:
+    reply = say(core, "/dossier", command="case")
+    press(core, reply, "Amazon")
+    old = (datetime.now(UTC) - timedelta(hours=25)).isoformat(timespec="seconds")
+    core.state.db.execute("update cases set updated = ?", [old])
+    reply = say(core, "Amazon a-t-il signé la charte ?")
+    assert reply.kind == "answer"
+    assert core.state.case(core.state.pseudonym(SELLER)) is None
+    late = say(core, answer="k:closure", lang="fr")      # an old button pressed after expiry
+    assert "expiré" in late.text
+    assert case_summary(core.state, "0000")["outcomes"]["expired"] == 1
+
+
+def test_idle_cases_are_expired_by_the_periodic_purge(core: Charterbot) -> None:
+    say(core, "/dossier", command="case")
+    old = (datetime.now(UTC) - timedelta(hours=30)).isoformat(timespec="seconds")
+    core.state.db.execute("update cases set updated = ?", [old])
+    core.state.purged_at = -1e9  # the next message runs the hourly purge
+    say(core, "bonjour")
+    assert core.state.query("select count(*) as n from cases")[0]["n"] == 0
+    assert case_summary(core.state, "0000")["outcomes"]["expired"] == 1
+
+
+def test_forget_erases_a_case_under_way(db_core: Charterbot) -> None:
+    reply = say(db_core, "/dossier", command="case")
+    press(db_core, reply, "Amazon")
+    say(db_core, "Mon identifiant vendeur secret", command="forget")
+    assert db_core.state.query("select count(*) as n from cases")[0]["n"] == 0
+
+
+# -- staff ----------------------------------------------------------------------------------------
+
+def test_report_cases_counts_by_platform_and_problem_without_content(tmp_path: Path) -> None:
+    env = {"CHARTERBOT_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    core = Charterbot(Settings(data_dir=tmp_path / "data"))
+    for platform in ("Amazon", "Amazon", "eBay"):  # typed at the console: no rate limit
+        say(core, "/dossier", channel="console", command="case")
+        say(core, channel="console", answer=f"p:{platform}")
+        say(core, channel="console", answer="k:suspension")
+    say(core, "/annuler", channel="console", command="cancel")
+    core.close()
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "report", "cases", "--json"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    # a new /dossier replaces (cancels) the case under way
+    assert report["platforms"] == [
+        {"name": "Amazon", "total": 2, "completed": 0, "cancelled": 2, "expired": 0},
+        {"name": "eBay", "total": 1, "completed": 0, "cancelled": 1, "expired": 0}]
+    assert {r["name"] for r in report["problems"]} == {"suspension"}
+    assert "Vendeur" not in run.stdout
+
+
+def _broken(folder: Path, old: str, new: str) -> list[str]:
+    path = folder / "cases.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(KnowledgeError) as raised:
+        load_knowledge(folder)
+    return [str(p) for p in raised.value.problems]
+
+
+def test_knowledge_check_refuses_an_unknown_placeholder(knowledge_copy: Path) -> None:
+    found = _broken(knowledge_copy, "Objet : réclamation – {problem}",
+                    "Objet : réclamation – {probleme}")
+    assert any("cases.yaml:" in p and "unknown placeholder '{probleme}'" in p for p in found)
+
+
+def test_knowledge_check_refuses_a_problem_without_its_request(knowledge_copy: Path) -> None:
+    found = _broken(knowledge_copy, "    request:\n      fr: \"rétablir mes offres",
+                    "    requests:\n      fr: \"rétablir mes offres")
+    assert any("problem 'delisting' has no 'request'" in p for p in found), found
+
+
+def test_knowledge_check_refuses_a_missing_translation(knowledge_copy: Path) -> None:
+    found = _broken(knowledge_copy, "    title: {fr: \"Pièces à réunir et délais\", en: "
+                    "\"Documents to gather and deadlines\"}",
+                    "    title: {fr: \"Pièces à réunir et délais\"}")
+    assert any("'title' has no 'en:' text" in p for p in found), found
+
+
+def test_knowledge_check_command_reports_a_broken_template(knowledge_copy: Path) -> None:
+    path = knowledge_copy / "cases.yaml"
+    path.write_text(path.read_text().replace("        {rules}\n", "        {regles}\n", 1))
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "knowledge", "check", "--dir",
+                          str(knowledge_copy)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode != 0 and "{regles}" in run.stdout + run.stderr
+
+
+# -- console ----------------------------------------------------------------------------------------
+
+def test_the_console_builds_a_case_with_numbers_and_writes_the_files(tmp_path: Path) -> None:
+    core = Charterbot(Settings(data_dir=tmp_path / "data"))
+    lines = ["/dossier", "1", "3", "hier", "1", "2", "Vendeur 77"]  # Amazon, closure, no notice
+    out = io.StringIO()
+    run_console(core, io.StringIO("\n".join(lines) + "\n"), out, tmp_path / "papers")
+    text = out.getvalue()
+    assert "1 Amazon" in text and "Tapez un numéro" in text
+    files = sorted(p.name for p in (tmp_path / "papers").iterdir())
+    assert files == ["mediation-amazon.docx", "pieces-et-delais-amazon.docx",
+                     "reclamation-amazon.docx"]
+    letter = docx_text((tmp_path / "papers" / "reclamation-amazon.docx").read_bytes())
+    assert "Vendeur 77" in letter and "sans aucun préavis" in letter
+    assert "=== Réclamation à la plateforme ===" in text
