@@ -7,7 +7,6 @@ library.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import defaultdict, deque
 from dataclasses import replace
@@ -16,7 +15,7 @@ from typing import Any
 from bot import compose
 from bot.admin import admin_reply
 from bot.case import flow
-from bot.case.dates import find_date
+from bot.case.dates import story_date
 from bot.case.desk import CaseDesk, today
 from bot.engine import Decision
 from bot.engine.decide import MAX_CHARS, WEAK_CONFIDENCE
@@ -42,12 +41,6 @@ START_TOPICS = {"signataires": "signatory-list", "signatories": "signatory-list"
 CASE_START = ("dossier", "case")  # /start payloads that open the case builder
 OVERVIEW_ROLES = ("charter-overview", "signatory-list", "escalation-overview")
 OVERVIEW_PROBLEMS = 3  # the first problem entries of the knowledge are shown in the overview
-
-
-# Whether a story may name a day (a digit, "hier", "ago", a month...): the date search runs only then
-_MAYBE_A_DAY = re.compile(r"\d|hier|yesterday|ago\b|il y a|aujourd|today|janv|f[eé]vr|mars|march|"
-                          r"avril|april|\bmai\b|\bmay\b|juin|june|juil|july|ao[uû]t|august|sept|"
-                          r"octob|novem|d[eé]cem", re.IGNORECASE)
 
 
 class Charterbot:
@@ -141,7 +134,7 @@ class Charterbot:
         problem = book.problem_for_entry(entry_id) if book else None
         if problem is None:
             return reply
-        day = find_date(story, today()) if story and _MAYBE_A_DAY.search(story) else None
+        day = story_date(story, today()) if story else None
         value = flow.start_value(problem.id, platform, day.isoformat() if day else "")
         return replace(reply, choices=(Choice(compose.say("case_button", reply.lang), value),))
 

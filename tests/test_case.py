@@ -301,3 +301,16 @@ def test_the_console_builds_a_case_with_numbers_and_writes_the_files(tmp_path: P
     letter = docx_text((tmp_path / "papers" / "reclamation-amazon.docx").read_bytes())
     assert "Vendeur 77" in letter and "sans aucun préavis" in letter
     assert "=== Réclamation à la plateforme ===" in text
+
+
+def test_a_long_story_prefills_no_day_the_seller_types_it(core: Charterbot) -> None:
+    story = ("Bonjour, je vends des bijoux faits main depuis 15 ans, dont 6 sur Amazon, et tout "
+             "allait bien jusqu'à la semaine dernière. " * 4
+             + "Amazon a suspendu mon compte vendeur sans me dire pourquoi.")
+    answer = say(core, story)
+    start = next(c for c in answer.choices if c.label == "Préparer ma réclamation")
+    assert start.value.endswith("|Amazon|")                # platform and problem, no day
+    confirm = say(core, answer=start.value, lang="fr")
+    assert "Amazon, compte suspendu. C'est bien ça" in confirm.text
+    asked = press(core, confirm, "Oui")
+    assert "Quel jour" in asked.text

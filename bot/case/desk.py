@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.case import flow
 from bot.case.book import CaseBook
-from bot.case.dates import find_date
+from bot.case.dates import story_date
 from bot.case.flow import Draft
 from bot.case.papers import papers
 from bot.engine import Engine
@@ -91,7 +91,7 @@ class CaseDesk:
         if story.strip():
             platform = platform or reader.platform(story) or ""
             problem = problem or reader.problem(story) or ""
-            found = find_date(story, today())
+            found = story_date(story, today())
             day = day or (found.isoformat() if found else "")
         known = any(p.name == platform for p in knowledge.platforms)
         draft = flow.start(lang, book, problem, platform, known, day)
