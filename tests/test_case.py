@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from adapters.console import run_console
 from bot.case.desk import today
@@ -314,3 +316,33 @@ def test_a_long_story_prefills_no_day_the_seller_types_it(core: Charterbot) -> N
     assert "Amazon, compte suspendu. C'est bien ça" in confirm.text
     asked = press(core, confirm, "Oui")
     assert "Quel jour" in asked.text
+
+
+# -- hostile answers ------------------------------------------------------------------------------
+
+answers = st.one_of(
+    st.text(max_size=3000),
+    st.binary(max_size=300).map(lambda raw: raw.decode("utf-8", "surrogateescape")),
+    st.sampled_from(["", " ", "<b>x</b>", "{platform}", "{0}", "%s", "99/99/9999", "0", "7",
+                     "new|closure|Amazon|9999-99-99", "new|||", "p:Nope", "k:nope", "cancel"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.booleans(), answers), min_size=1, max_size=9))
+def test_any_answers_keep_the_case_going_and_the_papers_valid(core: Charterbot,
+                                                             steps: list[tuple[bool, str]]) -> None:
+    """Whatever is typed or pressed, every reply is a readable case reply, papers included, and
+    nothing the seller typed is taken as a placeholder."""
+    say(core, "/dossier", channel="console", command="case")
+    for pressed, text in steps:
+        fields = {"answer": text} if pressed else {}
+        reply = say(core, "" if pressed else text, channel="console", **fields)
+        assert reply.kind in ("case", "answer", "fallback", "smalltalk", "clarify", "notice")
+        assert reply.text.strip()
+        json.dumps(reply.to_json(), ensure_ascii=False).encode("utf-8")
+        for document in reply.documents:
+            assert docx_text(document.data).strip() and "{" not in document.text.replace(
+                text, "")
+    say(core, "/annuler", channel="console", command="cancel")

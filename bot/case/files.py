@@ -1,8 +1,8 @@
 """A paper as an editable Word document (.docx), written with python-docx.
 
 The layout stays plain on purpose: the seller edits and sends it. A line starting with "- " becomes
-a bullet, the first line of a block that ends the block's heading ("Pièces à réunir") stays as
-typed; "[À COMPLÉTER ...]" markers are highlighted so none is sent by mistake.
+a bullet, any other line a paragraph; "[À COMPLÉTER ...]" markers are highlighted so that none is
+sent by mistake. Characters XML cannot hold (control characters pasted with a notice) are dropped.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import io
 import re
 
 _MARKER = re.compile(r"(\[[^\]]*\])")
+# What XML 1.0 (hence Word) cannot hold: control characters, surrogates, U+FFFE and U+FFFF
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def docx_bytes(title: str, text: str) -> bytes:
@@ -21,7 +23,7 @@ def docx_bytes(title: str, text: str) -> bytes:
     document = Document()
     document.core_properties.title = title
     document.add_heading(title, level=1)
-    for line in text.splitlines():
+    for line in _NOT_XML.sub("", text).splitlines():
         bullet = line.startswith("- ")
         paragraph = document.add_paragraph(style="List Bullet" if bullet else None)
         for part in _MARKER.split(line[2:] if bullet else line):

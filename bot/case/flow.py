@@ -35,6 +35,7 @@ OK, EDIT, SKIP = "ok", "edit", "r:skip"
 TODAY, YESTERDAY, UNKNOWN = "d:today", "d:yesterday", "d:unknown"
 NOT_WARNED, WARNED_SAME_DAY, NOTICE_UNKNOWN = "n:none", "n:same", "n:unknown"
 SAID_NONE, SAID_VAGUE = "s:none", "s:vague"
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # kept out of the papers
 START = "new"  # "new|<problem>|<platform>|<day>": the button under an answer
 # "I don't know" typed at a date question: the papers then mark the date to fill in
 _DONT_KNOW = re.compile(r"\b(sai[st]? (pas|plus)|sai[st]? pas|aucune id[ée]e|je ne sais|"
@@ -129,7 +130,7 @@ def answer(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str 
     handler = _HANDLERS.get(step)
     if handler is None:
         return Outcome(replace(draft, step=next_step(draft, book) or "refs"))
-    updated = handler(draft, book, reader, today, text.strip(), value)
+    updated = handler(draft, book, reader, today, _CONTROL.sub("", text).strip(), value)
     if updated is None:  # not understood: ask again once, then take what was typed
         if draft.retried:
             updated = _give_up(draft, text.strip())
