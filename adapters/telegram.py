@@ -9,11 +9,16 @@ inbox (a webhook stores it before its 200), claimed by one process only, handled
 lane (chats side by side), and marked answered once the reply was sent.
 
 Handlers, in the order python-telegram-bot tries them:
-  group  0  on_command        /start [payload], /help, /signataires, /recours, /langue, ...
-            on_button         suggestions (e:<lang>:<entry>), 👍 / 👎 (f:+:<entry>, f:-:<entry>)
-            on_text           any other text (unknown /commands included)
+  group  0  on_command        /start [payload], /help, /signataires, /recours, /langue,
+                              /dossier, /annuler, ...
+            on_button         suggestions (e:<lang>:<entry>), details (m:...), 👍 / 👎
+                              (f:+:<entry>, f:-:<entry>), case-builder choices (c:<lang>:<value>)
+            on_text           any other text (unknown /commands included; during a case, the
+                              answer to its question: the core knows)
             on_attachment     stickers, photos, voice notes, files...
 In groups only commands, replies to the bot and messages mentioning it are answered, as replies.
+A case (/dossier) holds a seller's details, so it is only built in the private chat: in a group,
+/dossier and the case builder's buttons answer with a button to that chat.
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ from telegram import (
     BotCommand,
     Chat,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
+    MaybeInaccessibleMessage,
     MessageEntity,
     ReplyParameters,
     Update,
@@ -63,10 +70,19 @@ from tornado.httpserver import HTTPServer
 
 from adapters import telegram_webhook
 from adapters.telegram_delivery import ChatProcessor, ChatRateLimiter
-from adapters.telegram_render import keyboard, parse_press, render, without_feedback
+from adapters.telegram_render import (
+    document_messages,
+    keyboard,
+    parse_press,
+    private_link,
+    render,
+    without_choices,
+    without_feedback,
+)
 from bot.inbox import Inbox
-from bot.model import Command, Lang, Message, Reply
-from bot.service import Charterbot
+from bot.model import Block, Command, Lang, Message, Reply
+from bot.phrases import say
+from bot.service import CASE_START, Charterbot
 from bot.settings import ConfigError, Settings, require
 from bot.shared import shared_erasure_refused
 from bot.state import valid_text
@@ -84,6 +100,8 @@ SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 EXIT_OK, EXIT_UNREACHABLE, EXIT_CONFIG = 0, 1, 2
 ADMIN_COMMANDS = ("stats", "unanswered", "reload")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+CASE_LINK_PAYLOAD = "dossier"  # /start payload of the private chat's deep link (t.me/<bot>?start=)
+NOT_MODIFIED = "message is not modified"  # Telegram's 400 for an edit that changes nothing
 
 # Telegram command -> core command. Unknown commands addressed to the bot get `help`.
 COMMANDS: dict[str, Command] = {
@@ -92,6 +110,7 @@ COMMANDS: dict[str, Command] = {
     "recours": "escalate", "escalate": "escalate",
     "langue": "language", "language": "language",
     "oubli": "forget", "forget": "forget",
+    "dossier": "case", "case": "case", "annuler": "cancel", "cancel": "cancel",
     "stats": "stats", "unanswered": "unanswered", "reload": "reload",
 }
 # The command menu (setMyCommands). Telegram UI metadata, not answers: the core has no menu texts.
@@ -99,10 +118,12 @@ MENU: dict[Lang, tuple[tuple[str, str], ...]] = {
     "fr": (("start", "Accueil et sujets"), ("help", "Aide"),
            ("signataires", "Les plateformes signataires de la charte"),
            ("recours", "Mes recours, étape par étape"), ("langue", "Langue : fr ou en"),
+           ("dossier", "Préparer ma réclamation"), ("annuler", "Annuler le dossier en cours"),
            ("oubli", "Effacer mes données")),
     "en": (("start", "Welcome and topics"), ("help", "Help"),
            ("signatories", "Platforms that signed the charter"),
            ("escalate", "How to escalate, step by step"), ("language", "Language: fr or en"),
+           ("case", "Prepare my complaint"), ("cancel", "Cancel the case under way"),
            ("forget", "Erase my data")),
 }
 # Attribute of a Telegram message -> the core's attachment kind, first match wins.
@@ -169,6 +190,10 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     request = to_message(user, message.text, message.sender_chat,
                          command=COMMANDS.get(name, "help"), args=" ".join(context.args or []))
     core = _core(context)
+    if message.chat.type != ChatType.PRIVATE and starts_case(request):
+        await send_private_link(context.bot, message.chat, core, request, _quote(message),
+                                _thread(message))
+        return
     if request.command == "forget" and message.sender_chat:
         reply = shared_erasure_refused(core, request.user)
     elif request.command in ADMIN_COMMANDS:
@@ -204,7 +229,7 @@ async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Open the entry a suggestion button names, send the details behind a button of an answer
-    (as a reply to that answer), or store the 👍 / 👎 pressed."""
+    (as a reply to that answer), store the 👍 / 👎 pressed, or pass a case-builder choice on."""
     query = update.callback_query
     if query is None:
         return
@@ -213,6 +238,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         return
     core = _core(context)
+    if press.answer is not None:
+        await query.answer()
+        await on_choice(context.bot, core, query.message, user, press.answer, press.lang)
+        return
     if press.useful is not None:
         thanks = core.feedback(user, press.entry, press.useful)
         await query.answer(thanks.text[:CALLBACK_ANSWER_LIMIT])
@@ -225,6 +254,50 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # details go under the answer they expand, even in a private chat
         quote = query.message.message_id if press.more else _quote(query.message)
         await send_reply(context.bot, query.message.chat, reply, quote, _thread(query.message))
+
+
+async def on_choice(bot: ExtBot[Any], core: Charterbot, message: object, user: str, value: str,
+                    lang: Lang | None) -> None:
+    """A case-builder button: its choices leave the question (so it cannot be answered twice),
+    then the core's next question, or the papers. A second press on a question already answered
+    (a double tap) changes nothing; in a group, the seller is sent to the private chat."""
+    if not isinstance(message, MaybeInaccessibleMessage):
+        return
+    if message.chat.type != ChatType.PRIVATE:
+        request = Message(text="", user=user, channel=CHANNEL, answer=value, lang=lang)
+        await send_private_link(bot, message.chat, core, request, message.message_id,
+                                _thread(message))
+        return
+    # a message Telegram no longer shows the bot (InaccessibleMessage): no buttons to take off
+    if isinstance(message, TelegramMessage) and not await _drop_choices(message):
+        return
+    reply = core.handle(Message(text="", user=user, channel=CHANNEL, answer=value, lang=lang))
+    await send_reply(bot, message.chat, reply, None, _thread(message))
+
+
+def starts_case(request: Message) -> bool:
+    """Whether a command would start a case: /dossier, or /start with the case deep link."""
+    return request.command == "case" or (
+        request.command == "start" and request.args.strip().lower() in CASE_START)
+
+
+async def send_private_link(bot: ExtBot[Any], chat: Chat, core: Charterbot, request: Message,
+                            reply_to: int | None, thread: int | None) -> None:
+    """In a group: why a case is prepared in private, and a button that opens the private chat
+    (the deep link starts the case there)."""
+    lang = request.lang or seller_language(core, request)
+    notice = Reply(kind="case", lang=lang, blocks=(Block("paragraph", say("case_private", lang)),))
+    url = f"https://t.me/{bot.username}?start={CASE_LINK_PAYLOAD}"
+    await send_reply(bot, chat, notice, reply_to, thread,
+                     markup=private_link(say("case_private_button", lang), url))
+
+
+def seller_language(core: Charterbot, request: Message) -> Lang:
+    """The language the seller chose (/langue), else their Telegram client's, else French."""
+    chosen = core.state.language(core.state.pseudonym(request.user))
+    if chosen is None:
+        chosen = "en" if (request.locale or "").lower().startswith("en") else "fr"
+    return "en" if chosen == "en" else "fr"
 
 
 async def register_commands(app: AnyApplication) -> None:
@@ -257,24 +330,36 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- translation helpers -----------------------------------------------------------------------
 
 async def send_reply(bot: ExtBot[Any], chat: Chat, reply: Reply, reply_to: int | None,
-                     thread: int | None = None) -> None:
-    """Send a Reply as one or more HTML messages; the keyboard goes with the last one.
+                     thread: int | None = None, markup: InlineKeyboardMarkup | None = None
+                     ) -> None:
+    """Send a Reply as one or more HTML messages; the keyboard (`markup`, else the reply's
+    buttons) goes with the last one. The case builder's papers follow, each as messages and
+    then as its editable file.
 
     In a forum topic the messages go to that topic (`thread`). A seller who blocked the bot, or a
     chat the bot left, is one log line; a group that became a supergroup gets the answer at its
     new id.
     """
-    chat_id: int = chat.id
-    chunks, markup = render(reply), keyboard(reply)
+    chunks, markup = render(reply), markup if markup is not None else keyboard(reply)
+    sends: list[partial[Any]] = []
     for number, chunk in enumerate(chunks):
         first, last = number == 0, number == len(chunks) - 1
-        send = partial(bot.send_message, text=chunk, parse_mode=ParseMode.HTML,
-                       link_preview_options=NO_PREVIEW, message_thread_id=thread,
-                       reply_markup=markup if last else None)
         quote = (ReplyParameters(reply_to, allow_sending_without_reply=True)
                  if first and reply_to else None)
+        sends.append(partial(bot.send_message, text=chunk, parse_mode=ParseMode.HTML,
+                             link_preview_options=NO_PREVIEW, message_thread_id=thread,
+                             reply_markup=markup if last else None, reply_parameters=quote))
+    for document in reply.documents:
+        sends += [partial(bot.send_message, text=chunk, parse_mode=ParseMode.HTML,
+                          link_preview_options=NO_PREVIEW, message_thread_id=thread)
+                  for chunk in document_messages(document)]
+        sends.append(partial(bot.send_document,
+                             document=InputFile(document.data, filename=document.filename),
+                             caption=document.title, message_thread_id=thread))
+    chat_id: int = chat.id
+    for send in sends:
         try:
-            await send(chat_id=chat_id, reply_parameters=quote)
+            await send(chat_id=chat_id)
         except ChatMigrated as moved:
             log.info("telegram: chat %s is now %s, answering there", chat_id, moved.new_chat_id)
             chat_id = int(moved.new_chat_id)
@@ -341,6 +426,21 @@ def _quote(message: object) -> int | None:
     if chat is None or chat.type == ChatType.PRIVATE:
         return None
     return getattr(message, "message_id", None)
+
+
+async def _drop_choices(message: TelegramMessage) -> bool:
+    """Remove the case builder's choices from the message a choice was pressed on; False when
+    they were already gone (the same question answered twice: a double tap)."""
+    if message.reply_markup is None:
+        return True
+    try:
+        await message.edit_reply_markup(without_choices(message.reply_markup))
+    except BadRequest as exc:
+        if NOT_MODIFIED in exc.message.lower():
+            log.info("telegram: a case question was answered twice, second press ignored")
+            return False
+        log.info("could not remove the case buttons: %s", exc)  # too old, or deleted
+    return True
 
 
 async def _drop_feedback_buttons(message: object) -> None:

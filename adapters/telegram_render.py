@@ -6,8 +6,10 @@ italic notes, bullets, numbered steps, sources as links) and cut into messages t
 Buttons carry compact callback data: ``e:<lang>:<entry>`` opens an entry in the language of the
 reply it came with, ``m:<lang>:<more>:<entry>[:<platform>]`` the details behind a button of an
 answer (steps, sources, details; for the platform the question named), ``f:+:<entry>`` and
-``f:-:<entry>`` are 👍 and 👎; a button whose data would not fit Telegram's 64 bytes is left out
-(a details button first drops its platform).
+``f:-:<entry>`` are 👍 and 👎, ``c:<lang>:<value>`` a case-builder choice (its value goes back to the
+core as `Message.answer`); a button whose data would not fit Telegram's 64 bytes is left out (a
+details button first drops its platform). A case builder's paper (`Reply.documents`) is sent as
+messages too: `document_messages` renders it like a reply.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
-from bot.model import LANGS, Block, Lang, Reply
+from bot.model import LANGS, Block, Document, Lang, Reply
 from bot.phrases import long_date, say
 
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4096
@@ -27,7 +29,10 @@ CALLBACK_LIMIT = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64 bytes
 ENTRY_PREFIX = "e:"
 MORE_PREFIX = "m:"
 FEEDBACK_PREFIX = "f:"
+CHOICE_PREFIX = "c:"
 MORE_PER_ROW = 2
+CHOICES_PER_ROW = 2
+LONG_LABEL = 20  # characters: a choice with a longer label gets a row of its own
 THUMBS = {True: ("👍", "+"), False: ("👎", "-")}
 BULLET = "• "
 _TOKENS = re.compile(r"\S+\s*|\s+")
@@ -58,13 +63,15 @@ class Piece:
 @dataclass(frozen=True)
 class Press:
     """What a button press asks for: open `entry` (in `lang`), the details `more` of its answer
-    about `platform`, or rate it (`useful` True/False)."""
+    about `platform`, rate it (`useful` True/False), or answer the case builder (`answer`, the
+    pressed choice's value; `entry` is then empty)."""
 
     entry: str
     useful: bool | None = None
     lang: Lang | None = None
     more: str | None = None
     platform: str | None = None
+    answer: str | None = None
 
 
 def escape(text: str) -> str:
@@ -97,6 +104,19 @@ def paragraphs(reply: Reply) -> list[list[Piece]]:
         reviewed = say("reviewed", reply.lang, date=long_date(reply.reviewed, reply.lang))
         out.append([Piece(reviewed, "<i>", "</i>")])
     return [p for p in out if p]
+
+
+def document_messages(document: Document, limit: int = TEXT_LIMIT) -> list[str]:
+    """A case paper as HTML messages: its title in bold, then its text, a paragraph per group of
+    lines ("- " lines as bullets), cut to `limit` like any reply."""
+    paras: list[list[Piece]] = [[Piece(document.title, "<b>", "</b>")]]
+    for para in re.split(r"\n\s*\n", document.text):
+        lines = [line.rstrip() for line in para.splitlines() if line.strip()]
+        pieces = [Piece(line[2:], prefix=BULLET) if line.startswith("- ") else Piece(line)
+                  for line in lines]
+        if pieces:
+            paras.append(pieces)
+    return pack(paras, limit)
 
 
 def block_pieces(block: Block) -> list[Piece]:
@@ -176,12 +196,13 @@ def _fitting_prefix(token: str, budget: int) -> str:
 # --- buttons -----------------------------------------------------------------------------------
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """The details buttons (two per row), suggestions one per row, then 👍 / 👎 when the reply
-    asks for feedback; None if no button."""
+    """The details buttons (two per row), the case builder's choices, suggestions one per row,
+    then 👍 / 👎 when the reply asks for feedback; None if no button."""
     rows: list[list[InlineKeyboardButton]] = []
     more = [InlineKeyboardButton(e.label, callback_data=data) for e in reply.more
             if reply.entry and (data := more_data(reply, e.id))]
     rows += [more[i:i + MORE_PER_ROW] for i in range(0, len(more), MORE_PER_ROW)]
+    rows += choice_rows(reply)
     for suggestion in reply.suggestions:
         data = entry_data(suggestion.entry, reply.lang)
         if data and suggestion.label.strip():
@@ -192,6 +213,33 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
         if all(data for _, data in thumbs):
             rows.append([InlineKeyboardButton(label, callback_data=data) for label, data in thumbs])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def choice_rows(reply: Reply) -> list[list[InlineKeyboardButton]]:
+    """The case builder's choices, two per row in their order; a choice whose label is long
+    gets a row of its own, and one whose data would not fit is left out."""
+    rows: list[list[InlineKeyboardButton]] = []
+    pending: list[InlineKeyboardButton] = []
+    for choice in reply.choices:
+        data = choice_data(choice.value, reply.lang)
+        if data is None or not choice.label.strip():
+            continue
+        button = InlineKeyboardButton(choice.label, callback_data=data)
+        if len(choice.label) > LONG_LABEL:
+            rows += [pending] if pending else []
+            rows.append([button])
+            pending = []
+            continue
+        pending.append(button)
+        if len(pending) == CHOICES_PER_ROW:
+            rows.append(pending)
+            pending = []
+    return [*rows, pending] if pending else rows
+
+
+def choice_data(value: str, lang: Lang) -> str | None:
+    """Callback data for a case-builder choice in `lang`, or None if it would exceed 64 bytes."""
+    return _fits(f"{CHOICE_PREFIX}{lang}:{value}") if value else None
 
 
 def entry_data(entry: str, lang: Lang) -> str | None:
@@ -222,6 +270,10 @@ def parse_press(data: str | None) -> Press | None:
         return None
     if data.startswith(MORE_PREFIX):
         return _parse_more(data.removeprefix(MORE_PREFIX))
+    if data.startswith(CHOICE_PREFIX):
+        lang, _, value = data.removeprefix(CHOICE_PREFIX).partition(":")
+        known = next((code for code in LANGS if code == lang), None)
+        return Press("", lang=known, answer=value) if known and value else None
     if data.startswith(ENTRY_PREFIX):
         lang, _, entry = data.removeprefix(ENTRY_PREFIX).rpartition(":")
         known = next((code for code in LANGS if code == lang), None)
@@ -244,9 +296,24 @@ def _parse_more(data: str) -> Press | None:
 
 def without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
     """The same keyboard minus its 👍 / 👎 row (once rated); None when nothing is left."""
+    return _without(markup, FEEDBACK_PREFIX)
+
+
+def without_choices(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """The same keyboard minus the case builder's choices (once one was pressed, so the same
+    question cannot be answered twice); None when nothing is left."""
+    return _without(markup, CHOICE_PREFIX)
+
+
+def private_link(label: str, url: str) -> InlineKeyboardMarkup:
+    """One button that opens `url` (the bot's private chat, through a deep link)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, url=url)]])
+
+
+def _without(markup: InlineKeyboardMarkup | None, prefix: str) -> InlineKeyboardMarkup | None:
     if markup is None:
         return None
-    rows = [[b for b in row if not str(b.callback_data or "").startswith(FEEDBACK_PREFIX)]
+    rows = [[b for b in row if not str(b.callback_data or "").startswith(prefix)]
             for row in markup.inline_keyboard]
     rows = [row for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None

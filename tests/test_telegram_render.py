@@ -10,6 +10,8 @@ from adapters.telegram_render import (
     TEXT_LIMIT,
     Piece,
     Press,
+    choice_data,
+    document_messages,
     entry_data,
     feedback_data,
     keyboard,
@@ -18,9 +20,10 @@ from adapters.telegram_render import (
     render,
     size,
     split_text,
+    without_choices,
     without_feedback,
 )
-from bot.model import Block, Reply, Source, Suggestion
+from bot.model import Block, Choice, Document, Expansion, Reply, Source, Suggestion
 
 ALLOWED_TAGS = {"b", "i", "a"}
 
@@ -184,3 +187,61 @@ def test_without_feedback_drops_only_the_thumbs() -> None:
     assert [[b.callback_data for b in row] for row in kept.inline_keyboard] == [["e:fr:b"]]
     assert without_feedback(keyboard(reply(Block("paragraph", "x"), entry="a",
                                            feedback=True))) is None
+
+
+# -- the case builder's choices and papers ---------------------------------------------------------
+def test_choices_two_per_row_long_labels_alone_then_the_rest() -> None:
+    choices = (Choice("Amazon", "p:Amazon"), Choice("eBay", "p:eBay"),
+               Choice("Hausse de frais ou de conditions", "k:fees"),
+               Choice("Rakuten", "p:Rakuten"), Choice("Annuler", "cancel"),
+               Choice("Etsy", "p:Etsy"))
+    markup = keyboard(Reply(kind="case", lang="en", blocks=(), choices=choices))
+    assert markup is not None
+    rows = [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard]
+    assert rows == [[("Amazon", "c:en:p:Amazon"), ("eBay", "c:en:p:eBay")],
+                    [("Hausse de frais ou de conditions", "c:en:k:fees")],
+                    [("Rakuten", "c:en:p:Rakuten"), ("Annuler", "c:en:cancel")],
+                    [("Etsy", "c:en:p:Etsy")]]
+
+
+def test_an_answers_case_button_sits_between_its_details_and_thumbs() -> None:
+    answer = reply(Block("paragraph", "x"), entry="problem-closure", feedback=True,
+                   more=(Expansion("steps", "Étapes"),),
+                   choices=(Choice("Préparer ma réclamation", "new|closure|Amazon|2026-12-01"),))
+    markup = keyboard(answer)
+    assert markup is not None
+    rows = [[b.callback_data for b in row] for row in markup.inline_keyboard]
+    assert rows == [["m:fr:steps:problem-closure"], ["c:fr:new|closure|Amazon|2026-12-01"],
+                    ["f:+:problem-closure", "f:-:problem-closure"]]
+    kept = without_choices(markup)
+    assert kept is not None
+    assert [[b.callback_data for b in row] for row in kept.inline_keyboard] == [
+        ["m:fr:steps:problem-closure"], ["f:+:problem-closure", "f:-:problem-closure"]]
+    question = keyboard(Reply(kind="case", lang="fr", blocks=(), choices=(Choice("Oui", "ok"),)))
+    assert without_choices(question) is None
+
+
+def test_choice_data_fits_64_bytes_and_round_trips() -> None:
+    fits = "new|counterfeit-accused|" + "x" * 29  # 53 bytes + "c:fr:" = 58
+    assert parse_press(choice_data(fits, "fr")) == Press("", lang="fr", answer=fits)
+    assert parse_press("c:en:d:today") == Press("", lang="en", answer="d:today")
+    assert choice_data("x" * 59, "fr") is not None and choice_data("x" * 60, "fr") is None
+    markup = keyboard(Reply(kind="case", lang="fr", blocks=(),
+                            choices=(Choice("Trop long", "x" * 60), Choice("Oui", "ok"))))
+    assert markup is not None
+    assert [b.callback_data for row in markup.inline_keyboard for b in row] == ["c:fr:ok"]
+    for junk in ("c:", "c:fr:", "c:de:ok", "c:ok"):
+        assert parse_press(junk) is None
+
+
+def test_a_paper_is_sent_under_its_title_escaped_and_cut_to_the_limit() -> None:
+    text = "Objet : <réclamation> & suite\n\n- P2B art. 4\n- DSA art. 17\n\n" + "mot " * 3000
+    paper = Document("complaint", "Réclamation à la plateforme", text, "reclamation-x.docx")
+    chunks = document_messages(paper)
+    assert len(chunks) > 1 and all(size(c) <= TEXT_LIMIT for c in chunks)
+    assert chunks[0].startswith("<b>Réclamation à la plateforme</b>\n\n")
+    assert "Objet : &lt;réclamation&gt; &amp; suite" in chunks[0]
+    assert "• P2B art. 4\n• DSA art. 17" in chunks[0]
+    for chunk in chunks:
+        assert_valid_html(chunk)
+    assert " ".join(chunks).count("mot") == 3000

@@ -3,7 +3,10 @@
 It answers the methods charterbot's Telegram adapter calls, records every call, serves queued
 updates to `getUpdates` (long polling with a bounded wait), can answer the next call of a method
 with a 429 and `retry_after`, and can play Telegram's part in webhook mode by POSTing updates to
-the URL given to `setWebhook` with the secret it was given.
+the URL given to `setWebhook` with the secret it was given. Files uploaded with `sendDocument`
+(multipart) are kept with their name and bytes (`api.files()`); like Telegram, an
+`editMessageReplyMarkup` that would leave a message's buttons as they are is refused with a 400
+"message is not modified".
 
     api = FakeBotApi()
     await api.start()                       # api.base_url -> ApplicationBuilder().base_url(...)
@@ -55,6 +58,7 @@ class FakeBotApi:
         self.calls: list[Call] = []
         self.webhook: dict[str, Any] = {}
         self.messages: list[dict[str, Any]] = []  # what sendMessage returned, in order
+        self._markups: dict[tuple[int, int], Any] = {}  # (chat, message) -> its buttons now
         self._updates: list[dict[str, Any]] = []
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
@@ -107,6 +111,12 @@ class FakeBotApi:
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         """Parameters of every successful call of `method`, in order."""
         return [c.params for c in self.calls if c.method == method and "_rejected" not in c.params]
+
+    def files(self) -> list[dict[str, Any]]:
+        """Every document sent, in order: {"chat_id", "filename", "data" (bytes), "caption",
+        "content_type"}."""
+        return [{**c["document"], "chat_id": c["chat_id"], "caption": c.get("caption")}
+                for c in self.sent("sendDocument")]
 
     def called(self, method: str) -> list[Call]:
         """Every call of `method`, rejected ones included."""
@@ -172,6 +182,9 @@ class FakeBotApi:
         if method == "getUpdates":  # a long poll: record it when it starts waiting
             self._record(method, params)
         result = await handler(params)
+        if isinstance(result, web.Response):  # the method refused the call, as Telegram would
+            self._record(method, {**params, "_rejected": result.status})
+            return result
         if method != "getUpdates":
             self._record(method, params)
         return web.json_response({"ok": True, "result": result})
@@ -217,8 +230,23 @@ class FakeBotApi:
         }
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
+        self._markups[(chat_id, message["message_id"])] = _buttons(params.get("reply_markup"))
         self.messages.append(message)
         return message
+
+    async def _api_senddocument(self, params: dict[str, Any]) -> dict[str, Any] | web.Response:
+        upload = params.get("document")
+        if not isinstance(upload, dict):
+            return _error(400, "Bad Request: there is no document in the request")
+        chat_id = int(params["chat_id"])
+        return {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+            "from": _bot_user(), "caption": params.get("caption", ""),
+            "document": {"file_id": f"doc{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}",
+                         "file_name": upload["filename"], "mime_type": upload["content_type"],
+                         "file_size": len(upload["data"])},
+        }
 
     async def _api_setwebhook(self, params: dict[str, Any]) -> bool:
         self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
@@ -238,7 +266,15 @@ class FakeBotApi:
     async def _api_answercallbackquery(self, params: dict[str, Any]) -> bool:
         return True
 
-    async def _api_editmessagereplymarkup(self, params: dict[str, Any]) -> bool:
+    async def _api_editmessagereplymarkup(self, params: dict[str, Any]) -> bool | web.Response:
+        key = (_int(params.get("chat_id")) or 0, _int(params.get("message_id")) or 0)
+        new = _buttons(params.get("reply_markup"))
+        if key in self._markups and self._markups[key] == new:
+            return _error(400, "Bad Request: message is not modified: specified new message "
+                               "content and reply markup are exactly the same as a current "
+                               "content and reply markup of the message")
+        if key in self._markups:
+            self._markups[key] = new
         return True
 
     async def _api_sendchataction(self, params: dict[str, Any]) -> bool:
@@ -258,9 +294,20 @@ async def _params(request: web.Request) -> dict[str, Any]:
         params.update(await request.json())
         return params
     for key, value in (await request.post()).items():
+        if isinstance(value, web.FileField):  # an upload (sendDocument): its name and bytes
+            params[key] = {"filename": value.filename, "data": value.file.read(),
+                           "content_type": value.content_type}
+            continue
         text = value if isinstance(value, str) else str(value)
         params[key] = json.loads(text) if key in JSON_FIELDS else text
     return params
+
+
+def _buttons(markup: Any) -> Any:
+    """A message's inline keyboard as compared by Telegram: none and an empty one are the same."""
+    if not markup or not markup.get("inline_keyboard"):
+        return None
+    return markup["inline_keyboard"]
 
 
 def _int(value: Any) -> int | None:
