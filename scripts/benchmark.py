@@ -11,6 +11,7 @@ Parts (each its own module, runnable alone):
   bench_process.py   cold start and peak RSS of `charterbot ask`, platform imports
   bench_replies.py   words of the first message a seller reads, per split and language
   bench_e2e.py       Telegram and Slack adapters as processes against their fake servers
+  bench_case.py      the case builder: whole cases, the papers, pre-filling from real stories
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_accuracy
+import bench_case
 import bench_e2e
 import bench_process
 import bench_replies
@@ -148,6 +150,9 @@ def run_all(sizes: tuple[int, ...], adapter_tests: bool) -> dict[str, Any]:
         f"{results['replies']['groups']['all']['max']} words")
     results["cli"] = bench_process.run()
     log(f"  first answer after {results['cli']['first_answer_s']:.2f} s, {results['cli']['rss_mb']:.0f} MB")
+    log("the case builder...")
+    results["case"] = bench_case.run()
+    log(f"  papers written in {results['case']['papers']['p50_ms']:.0f} ms (p50)")
     log("end to end through the adapters...")
     results["e2e"] = bench_e2e.run(log=lambda line: log(line), check_tests=adapter_tests)
     results["load_after"] = load_average()
@@ -500,7 +505,8 @@ def render(r: dict) -> str:
     lines += ["", *_accuracy_section(acc), "",
               *_engine_section(r["engine"], r.get("engine_failures", [])), "",
               *_replies_section(r.get("replies")), "",
-              *_cli_section(r["cli"]), "", *_e2e_section(r["e2e"]), ""]
+              *_cli_section(r["cli"]), "", *_case_section(r.get("case")), "",
+              *_e2e_section(r["e2e"]), ""]
     return "\n".join(lines)
 
 
@@ -692,6 +698,28 @@ def _replies_section(replies: dict | None) -> list[str]:
     rows = [[key, str(g["n"]), f"{g['median']:g}", str(g["p90"]), str(g["max"])]
             for key, g in sorted(replies["groups"].items())]
     return out + table(["split (language)", "answers", "median words", "p90", "max"], rows)
+
+
+def _case_section(case: dict | None) -> list[str]:
+    """The case builder: a step, the papers, and pre-filling from real stories."""
+    if not case:
+        return []
+    pre = case["prefill"]
+    out = ["## Case builder", "",
+           f"{case['cases']} whole cases through `Charterbot.handle` (every problem of "
+           "`knowledge/cases.yaml`, French and English, buttons and typed answers); the last step "
+           "writes the three papers as text and .docx (`scripts/bench_case.py`).", ""]
+    out += table(["step", "n", "p50", "p90", "max"],
+                 [[name, str(t["n"]), ms(t["p50_ms"]), ms(t["p90_ms"]), ms(t["max_ms"])]
+                  for name, t in (("a question answered", case["step"]),
+                                  ("the papers (3 .docx)", case["papers"]))])
+    out += ["", f"A .docx weighs {case['docx_kb']['median']:.0f} KB (max "
+            f"{case['docx_kb']['max']:.0f} KB). On the real development messages, "
+            f"{pre['offered']} answers offer \"Préparer ma réclamation\"; "
+            f"{pre['platform']} pre-fill the platform and {pre['day']} the day (a day is read "
+            "only from stories of 300 characters or less: in long real stories the first day named "
+            "is often not the day of the measure)."]
+    return out
 
 
 def _cli_section(cli: dict) -> list[str]:
