@@ -48,6 +48,11 @@ def stats_blocks(bot: Charterbot, lang: Lang) -> list[Block]:
             "en": f"Last {STATS_DAYS} days: {total} questions, {share}% answered."}[lang]
     items = tuple(f"{r['entry']}: {r['n']}" for r in top)
     blocks = [Block("paragraph", head)] + ([Block("list", items=items)] if items else [])
+    cases = bot.state.case_counts(since)
+    if cases:
+        ended = {o: sum(r["n"] for r in cases if r["outcome"] == o)
+                 for o in ("completed", "cancelled", "expired")}
+        blocks.append(Block("paragraph", say("stats_cases", lang, **ended)))
     refused = _pending_problems(bot)
     if refused:  # a broken edit is waiting: staff should know the bot still serves the old one
         blocks += [Block("note", say("reload_failed", lang)),

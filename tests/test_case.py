@@ -346,3 +346,14 @@ def test_any_answers_keep_the_case_going_and_the_papers_valid(core: Charterbot,
             assert docx_text(document.data).strip() and "{" not in document.text.replace(
                 text, "")
     say(core, "/annuler", channel="console", command="cancel")
+
+
+def test_staff_see_case_counts_in_stats(tmp_path: Path) -> None:
+    core = Charterbot(Settings(data_dir=tmp_path / "data", admins=frozenset({"4242"})))
+    try:
+        say(core, "/dossier", channel="console", command="case")
+        say(core, "/annuler", channel="console", command="cancel")
+        stats = say(core, "/stats", channel="console", command="stats")
+        assert "Dossiers : 0 terminés, 1 annulés, 0 expirés." in stats.text
+    finally:
+        core.close()

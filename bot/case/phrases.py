@@ -80,6 +80,8 @@ CASE_PHRASES: dict[str, dict[Lang, str]] = {
     "case_edit": {"fr": "Corriger", "en": "Correct it"},
     "case_cancel": {"fr": "Annuler", "en": "Cancel"},
     "case_on": {"fr": "le {date}", "en": "on {date}"},
+    "stats_cases": {"fr": "Dossiers : {completed} terminés, {cancelled} annulés, {expired} expirés.",
+                    "en": "Cases: {completed} completed, {cancelled} cancelled, {expired} expired."},
     # a group chat: a case holds the seller's details, so it is prepared in the private chat
     "case_private": {
         "fr": "Un dossier contient vos informations (plateforme, dates, références) : "
@@ -88,4 +90,9 @@ CASE_PHRASES: dict[str, dict[Lang, str]] = {
               "private, not in this group. Tap the button below.",
     },
     "case_private_button": {"fr": "Continuer en privé", "en": "Continue in private"},
+    # Slack: a case started in a channel goes on in the direct messages with the app
+    "case_in_private": {
+        "fr": "Je continue en message privé, pour que votre dossier n'apparaisse pas ici.",
+        "en": "I'll go on in a direct message, so your case does not show here.",
+    },
 }
