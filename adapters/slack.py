@@ -6,9 +6,12 @@
 SLACK_CLIENT_ID + SLACK_CLIENT_SECRET). Everything is built inside `main`, nothing at import.
 
 Listeners, in the order bolt tries them: `app_mention` (answer in the mention's thread), `message`
-(direct messages only), `app_home_opened`, the `/charte` command, the suggestion buttons and the
-👍 / 👎 buttons. Global middleware first hands the core to listeners and drops slash commands
-already seen; then `adapters.slack_delivery` stores each event and button press before it is
+(direct messages only), `app_home_opened`, the `/charte` command, the suggestion, details, 👍 / 👎
+and App Home buttons, and the case builder's buttons, shortcut and form. A case is personal: its
+questions and papers always go to the member's direct messages with the app, never to a channel.
+
+Global middleware first hands the core to listeners and drops slash commands already seen; then
+`adapters.slack_delivery` stores each event, button press and form sent before it is
 acknowledged, lets one process only answer it, and marks it answered once the listener is done.
 """
 
@@ -48,9 +51,11 @@ from sqlalchemy import Engine
 from adapters import slack_commands, slack_http
 from adapters import slack_render as render
 from adapters.slack_delivery import KEY, RateLimitBudget, inbox_key, start_resuming, track
+from bot.case.desk import today as case_today
 from bot.inbox import Inbox
 from bot.knowledge import KnowledgeError
 from bot.model import Command, Lang, Message, Reply
+from bot.phrases import say
 from bot.service import Charterbot
 from bot.settings import ConfigError, Settings, require
 from bot.state import make_private, valid_text
@@ -61,14 +66,16 @@ log = logging.getLogger("charterbot.slack")
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
 HTTP_HOST = "0.0.0.0"
-SCOPES = ("app_mentions:read", "chat:write", "commands", "im:history", "users:read")
+SCOPES = ("app_mentions:read", "chat:write", "commands", "files:write", "im:history",
+          "users:read")
 SLASH_COMMAND = "/charte"
 INSTALL_DB = "slack.sqlite"
 OAUTH_STATE_SECONDS = 600
 WEB_API_TIMEOUT = 10               # seconds per Web API call
 MAX_RETRIES = 2                    # per Web API call, for errors safe to repeat (429: a minute)
 LISTENER_THREADS = 8
-POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral"})
+POSTING_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral",
+                             "files.completeUploadExternal"})
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
 ADMIN_COMMANDS = ("stats", "unanswered", "reload")
 
@@ -209,12 +216,63 @@ def locale_lang(client: WebClient, user_id: str) -> Lang:
     return "en" if str(user.get("locale", "")).lower().startswith("en") else "fr"
 
 
+def member_lang(context: BoltContext, client: WebClient, user_id: str) -> Lang:
+    """The member's language: their choice, else their Slack locale."""
+    chosen = _core(context).handle(Message(text="", user=_user(context, user_id),
+                                           channel="slack", command="help",
+                                           locale=locale_lang(client, user_id)))
+    return chosen.lang
+
+
 # -- from the core to Slack -----------------------------------------------------------------------
 def _post(client: WebClient, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
+    """The reply, then the case builder's papers if it has any (each as a message and a file).
+
+    `channel` may be a member's id: Slack then posts in their direct messages with the app, and
+    answers with that conversation's id, which file uploads need."""
     if not reply.blocks:  # the core chose silence (a flooding member was already told to wait)
         return
-    client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
-                            unfurl_media=False, **render.message(reply))
+    posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
+                                     unfurl_media=False, **render.message(reply))
+    if reply.documents:
+        _send_documents(client, str(posted.get("channel") or channel), reply, thread_ts)
+
+
+def _send_documents(client: WebClient, channel: str, reply: Reply,
+                    thread_ts: str | None) -> None:
+    """Each paper's text as a message, then its editable file. A paper that cannot be sent is
+    logged and the others still go: the case is already closed, nothing could send it again."""
+    for document in reply.documents:
+        try:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
+                                    unfurl_media=False, **render.document_message(document))
+        except SlackClientError as error:
+            log.warning("slack: a case paper's text was not posted (%s)", _reason(error))
+        if not document.data:
+            continue
+        try:
+            client.files_upload_v2(channel=channel, thread_ts=thread_ts, file=document.data,
+                                   filename=document.filename, title=document.title,
+                                   initial_comment=None)
+        except (SlackClientError, OSError) as error:
+            log.warning("slack: a case paper's file was not uploaded (%s)", _reason(error))
+
+
+def _reason(error: Exception) -> str:
+    """Why a Web API call failed, without what was sent (file names hold what members typed)."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return type(error).__name__
+
+
+def _private(reply: Reply) -> bool:
+    """A case question or the papers: only for the member, in their direct messages."""
+    return reply.kind == "case" and bool(reply.choices or reply.documents)
+
+
+def _note(lang: Lang) -> dict[str, Any]:
+    """The short line shown where a case was started outside the direct messages."""
+    return render.note(say("case_in_private", lang))
 
 
 def _thread_of(body: Mapping[str, Any]) -> str | None:
@@ -238,6 +296,11 @@ def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -
     message = _message(context, event)
     reply = core.handle(message)
     thread_ts = event.get("thread_ts") or event["ts"]
+    user_id = event.get("user", "")
+    if _private(reply):  # "@charterbot dossier": the case goes on in the direct messages
+        _post(client, user_id, reply)
+        _tell(client, event["channel"], user_id, thread_ts, _note(reply.lang))
+        return
     if message.command and reply.blocks:
         client.chat_postEphemeral(channel=event["channel"], user=event.get("user", ""),
                                   thread_ts=thread_ts, **render.message(reply))
@@ -269,24 +332,34 @@ def publish_home(context: BoltContext, client: WebClient, user_id: str,
     """
     core, user = _core(context), _user(context, user_id)
     if lang is None:
-        chosen = core.handle(Message(text="", user=user, channel="slack", command="help",
-                                     locale=locale_lang(client, user_id)))
-        lang = chosen.lang
-    view = render.home_view(core.overview(lang), admin=core.is_admin(user))
+        lang = member_lang(context, client, user_id)
+    view = render.home_view(core.overview(lang), admin=core.is_admin(user),
+                            case=bool(core.case_form(lang)["problems"]))
     client.views_publish(user_id=user_id, view=view)
 
 
-def on_charte(ack: Ack, command: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+def on_charte(ack: Ack, command: dict[str, Any], context: BoltContext, respond: Respond,
+              client: WebClient) -> None:
     """`/charte <question>`: the answer for the asker only; `/charte` alone: the help;
-    `/charte oubli`, `/charte langue en`, `/charte stats`...: that command.
+    `/charte oubli`, `/charte langue en`, `/charte stats`...: that command; `/charte dossier`:
+    the case form.
 
     Staff commands can take a while (grouping, reloading): they are acknowledged first and
-    answered through the response URL, within Slack's 3 seconds either way.
+    answered through the response URL, within Slack's 3 seconds either way. A case question
+    (text typed while a case is under way) goes to the direct messages, with a note here.
     """
     text = command.get("text") or ""
     message = _request(context, command["user_id"], text)
     if not message.text:
         message = replace(message, command="help")
+    if message.command == "case":
+        ack()
+        lang = member_lang(context, client, command["user_id"])
+        if not open_case_form(context, client, command.get("trigger_id") or "", lang):
+            reply = _core(context).handle(replace(message, lang=lang))  # "not available"
+            if reply.blocks:
+                respond(response_type="ephemeral", **render.message(reply))
+        return
     if message.command in ADMIN_COMMANDS:
         ack()
         reply = _core(context).handle(message)
@@ -294,7 +367,10 @@ def on_charte(ack: Ack, command: dict[str, Any], context: BoltContext, respond: 
             respond(response_type="ephemeral", **render.message(reply))
         return
     reply = _core(context).handle(message)
-    if reply.blocks:
+    if _private(reply):
+        ack(response_type="ephemeral", **_note(reply.lang))
+        _post(client, command["user_id"], reply)
+    elif reply.blocks:
         ack(response_type="ephemeral", **render.message(reply))
     else:
         ack()
@@ -380,6 +456,116 @@ def on_feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any],
     elif container.get("channel_id"):
         client.chat_postEphemeral(channel=container["channel_id"], user=user_id,
                                   thread_ts=_thread_of(body), **render.message(reply))
+
+
+def _tell(client: WebClient, channel: str, user_id: str, thread_ts: str | None,
+          shown: dict[str, Any]) -> None:
+    """A line for one member only, where they are; a failure is logged (it is only a note)."""
+    try:
+        client.chat_postEphemeral(channel=channel, user=user_id, thread_ts=thread_ts, **shown)
+    except SlackClientError as error:
+        log.warning("slack: a private note was not posted (%s)", _reason(error))
+
+
+def _close_question(client: WebClient, body: Mapping[str, Any], channel: str,
+                    label: str) -> None:
+    """The pressed question's case buttons become one line saying the answer, so it cannot be
+    answered twice; the question stays readable. A failure is logged: the case goes on."""
+    pressed = body.get("message") or {}
+    blocks = render.answered(list(pressed.get("blocks") or []), label)
+    if blocks is None or not pressed.get("ts"):
+        return
+    try:
+        client.chat_update(channel=channel, ts=pressed["ts"], blocks=blocks,
+                           text=pressed.get("text") or "")
+    except SlackClientError as error:
+        log.warning("slack: an answered question kept its buttons (%s)", _reason(error))
+
+
+def on_case_choice(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                   context: BoltContext, client: WebClient, respond: Respond) -> None:
+    """A case builder button: the answer goes to the core in the question's language.
+
+    In the direct messages, the question's buttons are closed and the next question (or the
+    papers) follows in the same conversation. Anywhere else ("Préparer ma réclamation" under an
+    answer in a channel, under a private /charte answer, or in the App Home), the case goes on
+    in the direct messages, and a note for the member only says so where they pressed.
+    """
+    ack()
+    user_id = body["user"]["id"]
+    reply = _core(context).handle(Message(text="", user=_user(context, user_id), channel="slack",
+                                          answer=action.get("value") or "",
+                                          lang=render.case_lang(action["action_id"])))
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+    if container.get("type") == "view":               # App Home: the DM is where it goes
+        _post(client, user_id, reply)
+        return
+    if not container.get("is_ephemeral") and channel.startswith("D"):  # the app's DM
+        if reply.kind == "case":                      # not a rate-limit notice: it was taken
+            label = (action.get("text") or {}).get("text") or ""
+            _close_question(client, body, channel, label)
+        _post(client, channel, reply, thread_ts=_thread_of(body))
+        return
+    if _private(reply):
+        _post(client, user_id, reply)
+        shown = _note(reply.lang)
+    elif reply.blocks:                                # e.g. "that case expired": said here
+        shown = render.message(reply)
+    else:
+        return
+    if container.get("is_ephemeral"):
+        respond(response_type="ephemeral", replace_original=False, **shown)
+    else:
+        _tell(client, channel, user_id, _thread_of(body), shown)
+
+
+def open_case_form(context: BoltContext, client: WebClient, trigger_id: str,
+                   lang: Lang) -> bool:
+    """Open the case form for a click or `/charte dossier`; False when the knowledge has no
+    case builder. Slack refusing it (a trigger older than 3 seconds) is logged, not retried."""
+    form = _core(context).case_form(lang)
+    if not form["problems"]:
+        return False
+    try:
+        client.views_open(trigger_id=trigger_id, view=render.case_modal(lang, form))
+    except SlackApiError as error:
+        log.warning("slack: the case form did not open (%s)", _reason(error))
+    return True
+
+
+def on_case_form_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
+                        context: BoltContext, client: WebClient) -> None:
+    """"Préparer ma réclamation" in the App Home: the case form, in the Home's language."""
+    ack()
+    lang: Lang = "en" if action.get("value") == "en" else "fr"
+    open_case_form(context, client, body.get("trigger_id") or "", lang)
+
+
+def on_case_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext,
+                     client: WebClient) -> None:
+    """The global shortcut "Préparer ma réclamation": the case form, in the member's language."""
+    ack()
+    user_id = (body.get("user") or {}).get("id") or ""
+    open_case_form(context, client, body.get("trigger_id") or "",
+                   member_lang(context, client, user_id))
+
+
+def on_case_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
+                   client: WebClient) -> None:
+    """The case form sent: refused with its errors under the inputs, or closed and the papers
+    sent to the member's direct messages."""
+    core = _core(context)
+    lang = render.case_form_lang(view)
+    problems = [problem for problem, _ in core.case_form(lang)["problems"]]
+    errors = render.case_form_errors(view, case_today(), problems)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    user_id = body["user"]["id"]
+    reply = core.submit_case(_user(context, user_id), lang, render.case_fields(view))
+    _post(client, user_id, reply)
 
 
 def on_error(error: Exception, body: dict[str, Any]) -> None:
@@ -476,6 +662,10 @@ def build_app(core: Charterbot, settings: SlackSettings,
     app.action(render.MORE_ACTION_PATTERN)(on_more)
     app.action(render.FEEDBACK_PATTERN)(on_feedback)
     app.action(render.HOME_ACTION_PATTERN)(on_home_button)
+    app.action(render.CASE_ACTION_PATTERN)(on_case_choice)
+    app.action(render.CASE_FORM_ACTION)(on_case_form_button)
+    app.shortcut(render.CASE_SHORTCUT)(on_case_shortcut)
+    app.view(render.CASE_FORM_CALLBACK)(on_case_submit)
     app.error(on_error)
     track(app, inbox or Inbox(core.state, "slack"))
     return app

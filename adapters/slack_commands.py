@@ -3,6 +3,9 @@
 Slack gives an app one slash command (`/charte`), so the core's commands are words: the whole
 text (after `/charte`, in a direct message or after the mention) must be one command word, with an
 argument only for the language, so a question that merely starts with "aide" stays a question.
+"dossier" / "case" starts the case builder ("/charte dossier" opens its form instead), "annuler" /
+"cancel" drops a case under way: Slack itself refuses "/dossier" or "/annuler" typed in a message
+(it reads them as slash commands the app does not have), so the words are typed alone.
 Erasure is also recognised in a few plain sentences ("please forget my data", "effacez mes
 données"): a member asking for it must not have the request itself stored as a question.
 """
@@ -22,6 +25,7 @@ WORDS: dict[str, Command] = {
     "langue": "language", "language": "language", "lang": "language",
     "oubli": "forget", "forget": "forget", "oublier": "forget",
     "stats": "stats", "unanswered": "unanswered", "reload": "reload",
+    "dossier": "case", "case": "case", "annuler": "cancel", "cancel": "cancel",
 }
 LANGUAGE_ARGS = ("fr", "en", "francais", "english", "anglais", "french")
 MAX_ERASURE_WORDS = 8  # "please could you forget all my data" fits; a long question does not

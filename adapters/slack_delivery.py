@@ -1,7 +1,7 @@
 """Slack deliveries: stored before they are acknowledged, answered once, taken over after a crash.
 
 - `inbox_middleware` (bolt's global middleware, which runs before the listener acknowledges)
-  stores each event and button press in the inbox and claims it: a retry of a delivery another
+  stores each event, button press and form sent in the inbox and claims it: a retry of a delivery another
   process is answering, or answered, stops there; a retry of one whose answer failed is answered;
 - `DeliveryTracker` (bolt's listener completion and error handlers) marks it answered once the
   listener returned, which for charterbot's listeners means Slack accepted the reply, or failed
@@ -41,11 +41,12 @@ FAILED = "charterbot_failed"  # context: the listener raised
 
 
 def inbox_key(body: Mapping[str, Any]) -> str | None:
-    """The inbox key of a delivery answered after its acknowledgement: events and button
-    presses (slash commands are answered in the acknowledgement, so they are not stored)."""
+    """The inbox key of a delivery answered after its acknowledgement: events, button presses
+    and the case form sent (slash commands are answered in the acknowledgement, so they are not
+    stored)."""
     if body.get("event_id"):
         return f"slack:event:{body['event_id']}"
-    if body.get("type") == "block_actions" and body.get("trigger_id"):
+    if body.get("type") in ("block_actions", "view_submission") and body.get("trigger_id"):
         return f"slack:action:{body['trigger_id']}"
     return None
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import pytest
 
 from adapters import slack_render as render
-from bot.model import Block, Reply, Source, Suggestion
+from bot.model import Block, Choice, Document, Lang, Reply, Source, Suggestion
+from bot.phrases import say
 
 HOSTILE = "<!channel> <!here|here> <@U0BOSS> <https://evil.example|click> & *bold*"
 
@@ -160,3 +162,132 @@ def test_empty_text_makes_no_block() -> None:
     empty = reply(blocks=(Block("paragraph", "  "), Block("heading", ""), Block("note", " "),
                           Block("list", items=())))
     assert render.reply_blocks(empty) == []
+
+
+# -- the case builder ---------------------------------------------------------------------------------
+def case_reply(choices: tuple[Choice, ...], lang: Lang = "fr") -> Reply:
+    return reply(kind="case", lang=lang, choices=choices)
+
+
+def test_case_buttons_carry_the_choice_value_and_the_questions_language() -> None:
+    shown = render.reply_blocks(case_reply((Choice("Amazon", "p:Amazon"),
+                                            Choice("Annuler", "cancel")), lang="en"))
+    actions = shown[-1]
+    assert render.is_case_block(actions)
+    assert [(e["text"]["text"], e["value"]) for e in actions["elements"]] == [
+        ("Amazon", "p:Amazon"), ("Annuler", "cancel")]
+    assert [render.case_lang(e["action_id"]) for e in actions["elements"]] == ["en", "en"]
+    for pattern in (render.ENTRY_ACTION_PATTERN, render.MORE_ACTION_PATTERN,
+                    render.FEEDBACK_PATTERN, render.HOME_ACTION_PATTERN):
+        assert not any(pattern.match(e["action_id"]) for e in actions["elements"])
+
+
+def test_many_case_buttons_are_split_into_blocks_of_25_with_short_labels() -> None:
+    choices = tuple(Choice(f"Plateforme au nom beaucoup trop long numéro {n} " * 3, f"p:{n}")
+                    for n in range(30)) + (Choice("trop long", "x" * 2001),)
+    shown = [b for b in render.reply_blocks(case_reply(choices)) if render.is_case_block(b)]
+    assert [len(b["elements"]) for b in shown] == [25, 5]
+    assert len({b["block_id"] for b in shown}) == 2
+    elements = [e for b in shown for e in b["elements"]]
+    assert [e["value"] for e in elements] == [f"p:{n}" for n in range(30)]
+    assert len({e["action_id"] for e in elements}) == 30
+    assert all(len(e["text"]["text"]) <= render.MAX_BUTTON_LABEL for e in elements)
+
+
+def test_an_answered_question_keeps_its_text_and_other_buttons_not_its_case_buttons() -> None:
+    answer = reply(entry="problem-closure", feedback=True,
+                   choices=(Choice("Préparer ma réclamation", "new|closure||"),))
+    blocks = render.reply_blocks(answer)
+    closed = render.answered(blocks, "Préparer <ma> réclamation")
+    assert closed is not None and not any(render.is_case_block(b) for b in closed)
+    assert closed[0] == blocks[0] and closed[-1]["block_id"] == "charte_feedback"
+    assert texts(closed)[-1] == "✓ Préparer &lt;ma&gt; réclamation"
+    assert render.answered(render.reply_blocks(reply()), "x") is None
+
+
+def test_a_paper_is_a_titled_message_escaped_and_within_slacks_limits() -> None:
+    paper = Document(kind="complaint", title="Réclamation à la plateforme",
+                     text=f"{HOSTILE}\n" + "Les règles suivantes s'appliquent. " * 5000,
+                     filename="reclamation-amazon.docx")
+    shown = render.document_message(paper)
+    assert shown["blocks"][0] == {"type": "header", "text": {
+        "type": "plain_text", "text": "Réclamation à la plateforme", "emoji": True}}
+    assert len(shown["blocks"]) == render.MAX_MESSAGE_BLOCKS
+    assert all(len(t) <= render.MAX_SECTION_CHARS for t in texts(shown["blocks"]))
+    assert len(shown["text"]) <= render.MAX_FALLBACK_CHARS
+    for text in [shown["text"], *texts(shown["blocks"])]:
+        assert "<!channel>" not in text and "<@U0BOSS>" not in text
+
+
+def test_the_app_home_offers_the_case_form_in_its_language() -> None:
+    home = render.home_view(reply(lang="en"))
+    case = next(b for b in home["blocks"] if b.get("block_id") == render.CASE_HOME_BLOCK)
+    assert [(e["action_id"], e["value"], e["text"]["text"]) for e in case["elements"]] == [
+        (render.CASE_FORM_ACTION, "en", say("case_button", "en"))]
+    assert not render.HOME_ACTION_PATTERN.match(render.CASE_FORM_ACTION)
+    without = render.home_view(reply(), case=False)
+    assert not any(b.get("block_id") == render.CASE_HOME_BLOCK for b in without["blocks"])
+
+
+FORM = {"platforms": [("Amazon", "Amazon"), ("Fnac Darty", "Fnac Darty")],
+        "problems": [("closure", "Compte fermé"), ("other", "Autre problème")]}
+
+
+def test_the_case_form_fits_slacks_limits_in_both_languages() -> None:
+    for lang in ("fr", "en"):
+        view = render.case_modal(lang, FORM)
+        assert render.case_form_lang(view) == lang
+        for key in ("title", "submit", "close"):
+            assert len(view[key]["text"]) <= render.MAX_MODAL_TITLE
+        inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+        assert set(inputs) == {"platform", "platform_other", "problem", "date", "notice",
+                               "no_notice", "said", "said_text", "refs"}
+        assert [b for b in inputs.values() if not b["optional"]] == [inputs["problem"]]
+        assert all(b["element"]["action_id"] == render.CASE_FIELD for b in inputs.values())
+        assert inputs["said_text"]["element"]["multiline"] is True
+    labels = [o["text"]["text"] for o in render.case_modal("en", FORM)["blocks"][3]["element"][
+        "options"]]
+    assert labels == ["Compte fermé", "Autre problème"]     # the core's labels, as given
+
+
+def state(**values: Any) -> dict[str, Any]:
+    """A submitted case form (French) holding `values` (block_id -> element state)."""
+    view = render.case_modal("fr", FORM)
+    return view | {"state": {"values": {k: {render.CASE_FIELD: v} for k, v in values.items()}}}
+
+
+def test_the_case_form_becomes_the_cores_fields() -> None:
+    sent = state(platform={"type": "static_select", "selected_option": {"value": "Amazon"}},
+                 platform_other={"type": "plain_text_input", "value": "  Brocantix   Pro "},
+                 problem={"type": "static_select", "selected_option": {"value": "closure"}},
+                 date={"type": "datepicker", "selected_date": "2026-11-20"},
+                 notice={"type": "datepicker", "selected_date": None},
+                 no_notice={"type": "checkboxes", "selected_options": [{"value": "none"}]},
+                 said={"type": "radio_buttons", "selected_option": {"value": "vague"}},
+                 said_text={"type": "plain_text_input", "value": "Ligne 1\nLigne 2\n"},
+                 refs={"type": "plain_text_input", "value": None})
+    assert render.case_fields(sent) == {
+        "platform": "Brocantix Pro", "problem": "closure", "date": "2026-11-20",
+        "notice": "none", "said": "Ligne 1\nLigne 2", "refs": ""}
+    bare = state(problem={"type": "static_select", "selected_option": {"value": "other"}},
+                 said={"type": "radio_buttons", "selected_option": {"value": "none"}})
+    assert render.case_fields(bare) == {"platform": "", "problem": "other", "date": "",
+                                        "notice": "", "said": "none", "refs": ""}
+
+
+def test_the_case_form_errors_show_under_their_fields() -> None:
+    today = date(2026, 12, 2)
+    problems = [p for p, _ in FORM["problems"]]
+    fine = state(problem={"type": "static_select", "selected_option": {"value": "closure"}},
+                 date={"type": "datepicker", "selected_date": "2026-12-02"})
+    assert render.case_form_errors(fine, today, problems) == {}
+    wrong = state(problem={"type": "static_select", "selected_option": {"value": "made-up"}},
+                  date={"type": "datepicker", "selected_date": "2026-12-03"},
+                  notice={"type": "datepicker", "selected_date": "2027-01-01"},
+                  no_notice={"type": "checkboxes", "selected_options": [{"value": "none"}]})
+    errors = render.case_form_errors(wrong, today, problems)
+    labels = render.CASE_FORM_LABELS["fr"]
+    assert errors == {"problem": labels["error_problem"], "date": labels["error_future"],
+                      "notice": labels["error_future"],
+                      "no_notice": labels["error_notice_both"].format(
+                          label=say("case_not_warned", "fr"))}
