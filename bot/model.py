@@ -47,6 +47,7 @@ class Message:
     more: str | None = None      # with `entry`: the details button pressed (an Expansion id)
     platform: str | None = None  # with `entry`: the platform the answered question named
     answer: str | None = None    # a pressed `Choice` (its `value`): a step of the case builder
+    in_public: bool = False      # said in a group or channel: no case is built or continued there
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,13 @@ class Charterbot:
             return self._entry_reply(message.entry, lang, message.platform, message.more)
         if message.attachment and not message.text.strip():
             return compose.notice("text_only", lang, kind="fallback")  # a question not understood
-        if message.text.strip():
+        if message.text.strip() and not message.in_public:
             draft = self.cases.current(seller)
-            if draft is not None:  # a case under way: the text answers its question
+            if draft is not None and draft.step == "done":  # a retried delivery, or a new text
+                again = self.cases.replay(seller, draft, self.library.knowledge, message.text)
+                if again is not None:
+                    return again
+            elif draft is not None:  # a case under way: the text answers its question
                 return self.cases.answer(seller, draft, self.library.knowledge,
                                          self.library.engine, text=message.text)
         return self._question(message, seller, lang)
@@ -98,6 +102,11 @@ class Charterbot:
         knowledge, engine = self.library.knowledge, self.library.engine
         if message.command == "cancel" or message.answer == "cancel":
             return self.cases.cancel(seller, lang)
+        if message.in_public:  # a case holds the seller's details: built in private only
+            payload = flow.start_payload(message.answer or "") or flow.DEEP_LINK
+            return Reply(kind="case", lang=lang,
+                         blocks=(Block("paragraph", compose.say("case_private", lang)),),
+                         extra={"private_start": payload})
         if message.command == "case":
             return self.cases.start(seller, lang, knowledge, engine, story=message.args)
         started = flow.parse_start(message.answer or "")
@@ -106,6 +115,11 @@ class Charterbot:
             return self.cases.start(seller, lang, knowledge, engine, problem=problem,
                                     platform=platform, day=day)
         draft = self.cases.current(seller)
+        if draft is not None and draft.step == "done":
+            again = self.cases.replay(seller, draft, knowledge, value=message.answer or "")
+            if again is not None:
+                return again
+            draft = None
         if draft is None:
             return Reply(kind="case", lang=lang,
                          blocks=(Block("paragraph", compose.say("case_expired", lang)),))
@@ -154,8 +168,12 @@ class Charterbot:
             return self._role_reply("signatory-list", lang)
         if command == "escalate":
             return self._role_reply("escalation-overview", lang)
-        if command == "start" and args in CASE_START:  # a deep link from a group to a private chat
-            return self.cases.start(seller, lang, self.library.knowledge, self.library.engine)
+        knowledge = self.library.knowledge
+        link = flow.parse_payload(args, knowledge.cases.platforms if knowledge.cases else ())
+        if command == "start" and (args in CASE_START or link):  # a link from a group
+            problem, platform, day = link or ("", "", "")
+            return self.cases.start(seller, lang, knowledge, self.library.engine,
+                                    problem=problem, platform=platform, day=day)
         if command == "start" and args in START_TOPICS:
             return self._role_reply(START_TOPICS[args], lang)
         return self.overview(lang)

@@ -230,6 +230,23 @@ class State:
                                                        problem=problem, outcome=outcome))
         return True
 
+    def finish_case(self, seller: str, draft: str, platform: str | None,
+                    problem: str | None) -> None:
+        """A case whose papers are being sent: its answers are kept a little longer (a failed
+        send is retried with the same answer) and it is counted as completed, once."""
+        with transaction(self.engine) as conn:
+            done = conn.execute(update(cases).where(cases.c.seller == seller)
+                                .values(draft=valid_text(draft), updated=now_iso())
+                                .returning(cases.c.seller)).first()
+            if done is not None:
+                conn.execute(case_outcomes.insert().values(at=now_iso(), platform=platform,
+                                                           problem=problem, outcome="completed"))
+
+    def drop_case(self, seller: str) -> None:
+        """Erase a seller's case without counting it (its outcome is counted already)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(cases).where(cases.c.seller == seller))
+
     def idle_cases(self, before: str, limit: int = 1000) -> list[tuple[str, str]]:
         """(seller, draft) of cases not touched since `before` (to expire them)."""
         query = (select(cases.c.seller, cases.c.draft).where(cases.c.updated < before)

@@ -426,7 +426,7 @@ def _reply_targets(replies: dict | None) -> list[tuple[str, str, str, bool | Non
     if not replies:
         return []
     rows: list[tuple[str, str, str, bool | None, str]] = []
-    for key in ("all", "all fr", "all en", "real-heldout", "real-dev", "real-dev2"):
+    for key in ("all", "all fr", "all en", "real-heldout", "real-dev", "real-dev2", "real-dev3"):
         g = replies["groups"].get(key)
         if not g or not g["n"]:
             continue
@@ -533,9 +533,10 @@ def _accuracy_section(acc: dict) -> list[str]:
         f"`evaluate(engine, cases)`) over the shipped knowledge ({acc['entries']} entries of which "
         f"{acc['outside_entries']} out-of-scope themes, {acc['phrasings']} phrasings). Splits: "
         "**tuning** and **heldout** are FAQ-style questions (typos, SMS spellings, both languages); "
-        "**real-dev**, **real-dev2** and **real-heldout** are real seller messages from public pages. "
+        "**real-dev**, **real-dev2**, **real-dev3** and **real-heldout** are real seller messages from "
+        "public pages. "
         "The knobs (`bot/engine/decide.py`, chosen with `scripts/tune.py`) and phrasings were tuned "
-        "against tuning, real-dev and real-dev2 only; the two held-out splits are scored here and "
+        "against tuning and the real-dev splits only; the two held-out splits are scored here and "
         "their messages are never printed.",
         "",
         "- In scope (the message has a labelled entry): **right** = answered with one of its labelled "

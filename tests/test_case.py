@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.console import run_console
+from bot.case.book import PLACEHOLDERS
 from bot.case.desk import today
 from bot.case.files import docx_text
 from bot.knowledge import KnowledgeError
@@ -89,7 +90,8 @@ def test_a_story_prefills_the_case_and_the_papers_cite_the_rules(db_core: Charte
     checklist = paper(done, "checklist")
     assert "30 jours" in checklist and "chiffre d'affaires" in checklist
     assert refs.kind == "case" and "(6/6)" in refs.text
-    assert core.state.case(core.state.pseudonym(SELLER)) is None  # nothing kept once delivered
+    kept = core.state.case(core.state.pseudonym(SELLER))       # only for a retried delivery
+    assert kept is not None and '"step": "done"' in kept[0]
     assert case_summary(core.state, "0000")["outcomes"] == {
         "completed": 1, "cancelled": 0, "expired": 0}
 
@@ -333,18 +335,21 @@ answers = st.one_of(
 @given(steps=st.lists(st.tuples(st.booleans(), answers), min_size=1, max_size=9))
 def test_any_answers_keep_the_case_going_and_the_papers_valid(core: Charterbot,
                                                              steps: list[tuple[bool, str]]) -> None:
-    """Whatever is typed or pressed, every reply is a readable case reply, papers included, and
-    nothing the seller typed is taken as a placeholder."""
+    """Whatever is typed or pressed, every reply is readable and JSON-safe, the papers valid
+    .docx files with every placeholder filled (braces typed by the seller stay as typed)."""
     say(core, "/dossier", channel="console", command="case")
+    typed = ""
     for pressed, text in steps:
         fields = {"answer": text} if pressed else {}
         reply = say(core, "" if pressed else text, channel="console", **fields)
+        typed += text
         assert reply.kind in ("case", "answer", "fallback", "smalltalk", "clarify", "notice")
         assert reply.text.strip()
         json.dumps(reply.to_json(), ensure_ascii=False).encode("utf-8")
         for document in reply.documents:
-            assert docx_text(document.data).strip() and "{" not in document.text.replace(
-                text, "")
+            assert docx_text(document.data).strip()
+            left = [p for p in PLACEHOLDERS if f"{{{p}}}" in document.text and p not in typed]
+            assert not left, left                      # every template placeholder was filled
     say(core, "/annuler", channel="console", command="cancel")
 
 
@@ -357,3 +362,64 @@ def test_staff_see_case_counts_in_stats(tmp_path: Path) -> None:
         assert "Dossiers : 0 terminés, 1 annulés, 0 expirés." in stats.text
     finally:
         core.close()
+
+
+# -- deliveries retried, old buttons, public chats, links from a group ---------------------------
+
+def _finish(core: Charterbot, last: str = "Vendeur 8") -> Reply:
+    say(core, "/dossier", channel="console", command="case")
+    for value in ("p:Amazon", "k:suspension", "d:yesterday", "s:none"):
+        say(core, channel="console", answer=value)
+    return say(core, last, channel="console")
+
+
+def test_a_retried_final_answer_gets_the_same_papers_counted_once(core: Charterbot) -> None:
+    done = _finish(core)
+    again = say(core, "Vendeur 8", channel="console")   # the platform retries a failed send
+    assert [d.text for d in again.documents] == [d.text for d in done.documents]
+    assert case_summary(core.state, "0000")["outcomes"]["completed"] == 1
+    question = say(core, "Amazon a-t-il signé la charte ?", channel="console")
+    assert question.kind == "answer" and not question.documents
+    assert core.state.query("select count(*) as n from cases")[0]["n"] == 0
+
+
+def test_a_finished_case_is_erased_after_the_replay_window(core: Charterbot) -> None:
+    _finish(core)
+    old = (datetime.now(UTC) - timedelta(minutes=11)).isoformat(timespec="seconds")
+    core.state.db.execute("update cases set updated = ?", [old])
+    reply = say(core, "Vendeur 8", channel="console")
+    assert not reply.documents                          # a question again, nothing kept
+    assert core.state.query("select count(*) as n from cases")[0]["n"] == 0
+    assert case_summary(core.state, "0000")["outcomes"] == {
+        "completed": 1, "cancelled": 0, "expired": 0}
+
+
+def test_a_button_of_an_earlier_question_changes_nothing(core: Charterbot) -> None:
+    reply = say(core, "/dossier", channel="console", command="case")
+    asked = say(core, channel="console", answer="p:Amazon")
+    stale = say(core, channel="console", answer="p:eBay")   # the first question's button again
+    assert "question précédente" in stale.text and "(2/" in stale.text
+    assert [c.value for c in stale.choices] == [c.value for c in asked.choices]
+    assert '"platform": "Amazon"' in core.state.case(core.state.pseudonym(SELLER))[0]
+    assert reply.kind == "case"
+
+
+def test_no_case_is_built_or_continued_in_a_group(core: Charterbot) -> None:
+    reply = say(core, "/dossier", command="case")
+    press(core, reply, "Amazon")
+    in_group = core.handle(Message(text="mon compte est suspendu", user=SELLER,
+                                   channel="telegram", in_public=True))
+    assert in_group.kind == "answer"                    # a question, not the case's answer
+    assert '"problem": ""' in core.state.case(core.state.pseudonym(SELLER))[0]
+    start = core.handle(Message(text="", user=SELLER, channel="telegram", in_public=True,
+                                answer="new|closure|Fnac Darty|2026-11-30", lang="fr"))
+    assert "en privé" in start.text and start.extra["private_start"] == (
+        "dossier_closure_fnac-darty_20261130")
+
+
+def test_a_link_from_a_group_starts_the_case_prefilled(core: Charterbot) -> None:
+    reply = say(core, "/start dossier_closure_fnac-darty_20261130", command="start",
+                args="dossier_closure_fnac-darty_20261130")
+    assert "Fnac Darty, compte fermé, le 30 novembre 2026" in reply.text
+    plain = say(core, "/start dossier", command="start", args="dossier")
+    assert "(1/6)" in plain.text

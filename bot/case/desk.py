@@ -20,9 +20,12 @@ from bot.engine import Engine
 from bot.knowledge import Knowledge
 from bot.model import Block, Choice, Lang, Reply
 from bot.phrases import long_date, say
-from bot.state import State
+from bot.state import State, valid_text
 
 CASE_TTL = timedelta(hours=24)   # a case without an answer for this long is erased
+# A finished case is kept this long after its papers were made, so that a platform retrying a
+# delivery whose send failed gets the same papers again; then it is erased.
+REPLAY_WINDOW = timedelta(minutes=10)
 LOCAL_TIME = ZoneInfo("Europe/Paris")  # "today" and "yesterday" as a French seller means them
 OTHER_PLATFORM = "other"         # how a platform typed by the seller is counted (no content)
 
@@ -58,24 +61,36 @@ class CaseDesk:
 
     # -- reading the state ---------------------------------------------------------------------
     def current(self, seller: str) -> Draft | None:
-        """The seller's case under way; None if there is none or it just expired."""
+        """The seller's case under way, or one just finished (step "done", within the replay
+        window); None if there is none or it just expired."""
         found = self.state.case(seller)
         if found is None:
             return None
         data, updated = found
-        if updated < _cutoff():
-            self._close(seller, data, "expired")
-            return None
         try:
-            return Draft.from_json(data)
+            draft = Draft.from_json(data)
         except (ValueError, TypeError, KeyError):  # written by an incompatible version
             self._close(seller, data, "expired")
             return None
+        if draft.step == "done" and updated < _cutoff(REPLAY_WINDOW):
+            self.state.drop_case(seller)
+            return None
+        if updated < _cutoff(CASE_TTL):
+            self._close(seller, data, "expired")
+            return None
+        return draft
 
     def expire_idle(self) -> int:
-        """Erase the cases idle for CASE_TTL (counted as expired); how many."""
-        idle = self.state.idle_cases(_cutoff())
-        return sum(self._close(seller, data, "expired") for seller, data in idle)
+        """Erase finished cases past the replay window, and cases idle for CASE_TTL (counted as
+        expired); how many were erased."""
+        erased = 0
+        for seller, data in self.state.idle_cases(_cutoff(REPLAY_WINDOW)):
+            if _finished(data):
+                self.state.drop_case(seller)
+                erased += 1
+        for seller, data in self.state.idle_cases(_cutoff(CASE_TTL)):
+            erased += self._close(seller, data, "expired")
+        return erased
 
     # -- the conversation ----------------------------------------------------------------------
     def start(self, seller: str, lang: Lang, knowledge: Knowledge, engine: Engine,
@@ -84,9 +99,12 @@ class CaseDesk:
         book = knowledge.cases
         if book is None:
             return _notice("case_unavailable", lang)
-        older = self.state.case(seller)
-        if older:
-            self._close(seller, older[0], "cancelled")
+        older = self.current(seller)
+        if older is not None and older.step == "done":
+            self.state.drop_case(seller)
+        elif older is not None:
+            self.state.close_case(seller, _counted_platform(older), older.problem or None,
+                                  "cancelled")
         reader = EngineReader(engine, book)
         if story.strip():
             platform = platform or reader.platform(story) or ""
@@ -104,12 +122,23 @@ class CaseDesk:
         book = knowledge.cases
         if book is None:
             return _notice("case_unavailable", draft.lang)
-        outcome = flow.answer(draft, book, EngineReader(engine, book), today(), text, value)
+        outcome = flow.answer(draft, book, EngineReader(engine, book), today(), valid_text(text),
+                              valid_text(value))
         updated = outcome.draft
         if updated.step != "done":
             self.state.save_case(seller, updated.to_json())
-            return prompt(updated, book, misunderstood=outcome.misunderstood)
+            return prompt(updated, book, misunderstood=outcome.misunderstood,
+                          stale=outcome.stale)
         return self._papers(seller, knowledge, updated)
+
+    def replay(self, seller: str, draft: Draft, knowledge: Knowledge, text: str = "",
+               value: str = "") -> Reply | None:
+        """For a finished case: the same papers again when the answer that finished it comes
+        again (a retried delivery); None for anything else, and the case is erased."""
+        if knowledge.cases is not None and flow.answer_key(text, value) == draft.final:
+            return _papers_reply(knowledge, draft)
+        self.state.drop_case(seller)
+        return None
 
     def submit(self, seller: str, lang: Lang, knowledge: Knowledge, engine: Engine,
                fields: dict[str, str]) -> Reply:
@@ -134,19 +163,25 @@ class CaseDesk:
                       said_text="" if said in ("none", "vague") else said[:flow.MAX_SAID_CHARS],
                       refs=" ".join(fields.get("refs", "").split())[:flow.MAX_REFS_CHARS])
         self.state.save_case(seller, draft.to_json())  # counted like a conversation's case
-        return self._papers(seller, knowledge, draft)
-
-    def _papers(self, seller: str, knowledge: Knowledge, draft: Draft) -> Reply:
-        documents = papers(knowledge, draft, today())
+        reply = _papers_reply(knowledge, draft)
         self.state.close_case(seller, _counted_platform(draft), draft.problem or None,
                               "completed")
-        return Reply(kind="case", lang=draft.lang,
-                     blocks=(Block("paragraph", say("case_done", draft.lang)),),
-                     documents=documents)
+        return reply
+
+    def _papers(self, seller: str, knowledge: Knowledge, draft: Draft) -> Reply:
+        """The papers; the case stays (step "done") for REPLAY_WINDOW, counted completed."""
+        reply = _papers_reply(knowledge, draft)
+        self.state.finish_case(seller, draft.to_json(), _counted_platform(draft),
+                               draft.problem or None)
+        return reply
 
     def cancel(self, seller: str, lang: Lang) -> Reply:
-        """Drop the seller's case, if any."""
-        found = self.state.case(seller)
+        """Drop the seller's case, if any (a finished one is erased, not counted again)."""
+        draft = self.current(seller)
+        if draft is not None and draft.step == "done":
+            self.state.drop_case(seller)
+            draft = None
+        found = self.state.case(seller) if draft else None
         if found is None or not self._close(seller, found[0], "cancelled"):
             return _notice("case_none", lang)
         return _notice("case_cancelled", lang)
@@ -161,8 +196,8 @@ class CaseDesk:
                                      outcome)
 
 
-def prompt(draft: Draft, book: CaseBook, intro: bool = False,
-           misunderstood: bool = False) -> Reply:
+def prompt(draft: Draft, book: CaseBook, intro: bool = False, misunderstood: bool = False,
+           stale: bool = False) -> Reply:
     """The question of the draft's current step, with its buttons (always one to cancel)."""
     lang, step = draft.lang, draft.step
     blocks = []
@@ -170,6 +205,8 @@ def prompt(draft: Draft, book: CaseBook, intro: bool = False,
         blocks.append(Block("paragraph", say("case_intro", lang)))
     if misunderstood:
         blocks.append(Block("note", say("case_not_understood", lang)))
+    if stale:
+        blocks.append(Block("note", say("case_stale", lang)))
     if step == "confirm":
         blocks.append(Block("paragraph", say("case_confirm", lang, summary=summary(draft, book))))
     else:
@@ -182,8 +219,10 @@ def prompt(draft: Draft, book: CaseBook, intro: bool = False,
 
 
 def steps_of(draft: Draft, book: CaseBook) -> list[str]:
-    """The questions of this case, in order (the notice one only when it applies)."""
-    return [s for s in flow.STEPS[1:] if s != "notice" or flow.needs_notice(draft, book)]
+    """The questions of this case, in order (the notice one only when it applies, or while the
+    problem is unknown: the count may then go down, never up)."""
+    return [s for s in flow.STEPS[1:]
+            if s != "notice" or not draft.problem or flow.needs_notice(draft, book)]
 
 
 def summary(draft: Draft, book: CaseBook) -> str:
@@ -232,12 +271,25 @@ def _day(value: str) -> str:
     return day.isoformat() if day <= today() else ""
 
 
+def _finished(data: str) -> bool:
+    try:
+        return Draft.from_json(data).step == "done"
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def _papers_reply(knowledge: Knowledge, draft: Draft) -> Reply:
+    return Reply(kind="case", lang=draft.lang,
+                 blocks=(Block("paragraph", say("case_done", draft.lang)),),
+                 documents=papers(knowledge, draft, today()))
+
+
 def _counted_platform(draft: Draft) -> str:
     return draft.platform if draft.known else OTHER_PLATFORM
 
 
-def _cutoff() -> str:
-    return (datetime.now(UTC) - CASE_TTL).isoformat(timespec="seconds")
+def _cutoff(age: timedelta) -> str:
+    return (datetime.now(UTC) - age).isoformat(timespec="seconds")
 
 
 def _notice(key: str, lang: Lang) -> Reply:

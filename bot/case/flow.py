@@ -14,8 +14,10 @@ Steps, in order (a step already known, e.g. pre-filled from a story, is skipped)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Protocol
@@ -37,6 +39,7 @@ NOT_WARNED, WARNED_SAME_DAY, NOTICE_UNKNOWN = "n:none", "n:same", "n:unknown"
 SAID_NONE, SAID_VAGUE = "s:none", "s:vague"
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # kept out of the papers
 START = "new"  # "new|<problem>|<platform>|<day>": the button under an answer
+DEEP_LINK = "dossier"  # /start dossier[_<problem>_<platform>_<yyyymmdd>] opens a case
 # "I don't know" typed at a date question: the papers then mark the date to fill in
 _DONT_KNOW = re.compile(r"\b(sai[st]? (pas|plus)|sai[st]? pas|aucune id[ée]e|je ne sais|"
                         r"don'?t (know|remember)|not sure|no idea|unknown|inconnue?|"
@@ -69,6 +72,7 @@ class Draft:
     refs: str = ""
     answered: tuple[str, ...] = ()  # steps the seller has been through (or skipped)
     retried: bool = False   # the last answer was not understood: the next one is taken as is
+    final: str = ""         # step "done": a hash of the answer that finished it (see `answer_key`)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -82,10 +86,29 @@ class Draft:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The draft after an answer, and whether that answer was not understood."""
+    """The draft after an answer, whether that answer was not understood, and whether it was a
+    button of an earlier question (`stale`: nothing changes, the current question is asked)."""
 
     draft: Draft
     misunderstood: bool = False
+    stale: bool = False
+
+
+# Which step each kind of button value answers (a press on an older question is not applied)
+_VALUE_STEPS = (("p:", "platform"), ("k:", "problem"), ("d:", "date"), ("n:", "notice"),
+                ("s:", "said"), ("r:", "refs"), (OK, "confirm"), (EDIT, "confirm"))
+
+
+def step_of(value: str) -> str | None:
+    """The step a button value answers, or None for a value of no step."""
+    return next((step for prefix, step in _VALUE_STEPS
+                 if value == prefix or prefix.endswith(":") and value.startswith(prefix)), None)
+
+
+def answer_key(text: str, value: str) -> str:
+    """A short hash of an answer: the same answer delivered twice (a platform's retry after a
+    failed send) is recognised without keeping its text."""
+    return hashlib.sha256(f"{value}\x00{text.strip()}".encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def start(lang: Lang, book: CaseBook, problem: str = "", platform: str = "", known: bool = False,
@@ -125,6 +148,8 @@ def answer(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str 
            value: str = "") -> Outcome:
     """Apply the seller's answer (a typed `text` or a button `value`) to the current step."""
     step = draft.step
+    if value and step_of(value) not in (None, step):
+        return Outcome(draft, stale=True)
     if step == "confirm":
         return _confirm(draft, book, value or _yes_no(text))
     handler = _HANDLERS.get(step)
@@ -137,7 +162,10 @@ def answer(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str 
         else:
             return Outcome(replace(draft, retried=True), misunderstood=True)
     updated = replace(updated, answered=(*updated.answered, step), retried=False)
-    return Outcome(replace(updated, step=next_step(updated, book) or "done"))
+    following = next_step(updated, book)
+    if following is None:
+        return Outcome(replace(updated, step="done", final=answer_key(text, value)))
+    return Outcome(replace(updated, step=following))
 
 
 def _confirm(draft: Draft, book: CaseBook, value: str) -> Outcome:
@@ -235,6 +263,37 @@ def _give_up(draft: Draft, text: str) -> Draft:
 
 _HANDLERS = {"platform": _platform, "problem": _problem, "date": _date, "notice": _notice,
              "said": _said, "refs": _refs}
+
+
+def start_payload(value: str) -> str | None:
+    """A start button's value as a deep-link payload (Telegram's /start: 64 characters of
+    A-Z a-z 0-9 _ -, read case-insensitively): "dossier_closure_fnac-darty_20261201"."""
+    started = parse_start(value)
+    if started is None:
+        return None
+    problem, platform, day = started
+    payload = "_".join((DEEP_LINK, problem, slug(platform), day.replace("-", "")))
+    return payload if len(payload) <= 64 and re.fullmatch(r"[a-z0-9_-]+", payload) else DEEP_LINK
+
+
+def parse_payload(payload: str, platforms: tuple[str, ...]) -> tuple[str, str, str] | None:
+    """(problem, platform, day) from `start_payload`'s text; None if it is not one."""
+    parts = payload.strip().lower().split("_")
+    if parts[0] != DEEP_LINK or len(parts) not in (1, 4):
+        return None
+    if len(parts) == 1:
+        return "", "", ""
+    problem, platform_slug, day = parts[1:]
+    platform = next((name for name in platforms if slug(name) == platform_slug), "")
+    iso = f"{day[:4]}-{day[4:6]}-{day[6:]}" if len(day) == 8 and day.isdigit() else ""
+    return problem, platform, (parse_start(f"{START}|{problem}|{platform}|{iso}") or ("", "", ""))[2]
+
+
+def slug(name: str) -> str:
+    """"Fnac Darty" -> "fnac-darty": lowercase ASCII letters and digits, dashes between."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    kept = "".join(c.lower() if c.isalnum() else "-" for c in plain)
+    return "-".join(p for p in kept.split("-") if p)
 
 
 def start_value(problem: str, platform: str, day: str) -> str:

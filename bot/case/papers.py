@@ -7,12 +7,11 @@ shows the `missing:` marker ("[À COMPLÉTER : ...]").
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
 
 from bot.case.book import CaseBook, CaseProblem, placeholders
 from bot.case.files import docx_bytes
-from bot.case.flow import Draft
+from bot.case.flow import Draft, slug
 from bot.knowledge import Knowledge, Platform
 from bot.model import Document, Lang
 from bot.phrases import long_date, say
@@ -29,7 +28,7 @@ def papers(knowledge: Knowledge, draft: Draft, today: date) -> tuple[Document, .
     out = []
     for template in book.templates:
         text = fill(template.text[lang], values)
-        name = f"{template.file[lang]}-{_slug(draft.platform) or 'plateforme'}"
+        name = f"{template.file[lang]}-{slug(draft.platform)[:30] or 'plateforme'}"
         out.append(Document(kind=template.id, title=template.title[lang], text=text,
                             filename=f"{name}.docx", media_type=DOCX,
                             data=docx_bytes(template.title[lang], text)))
@@ -154,10 +153,3 @@ def _sources(knowledge: Knowledge, cited: list[str]) -> str:
         title = doc.title if doc else source
         seen.setdefault(url, title)
     return "\n".join(f"- {title} <{url}>" for url, title in seen.items())
-
-
-def _slug(name: str) -> str:
-    """A file-name part: "Fnac Darty" -> "fnac-darty", accents dropped."""
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    kept = "".join(c.lower() if c.isalnum() else "-" for c in plain)
-    return "-".join(p for p in kept.split("-") if p)[:30]

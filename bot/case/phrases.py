@@ -80,6 +80,8 @@ CASE_PHRASES: dict[str, dict[Lang, str]] = {
     "case_edit": {"fr": "Corriger", "en": "Correct it"},
     "case_cancel": {"fr": "Annuler", "en": "Cancel"},
     "case_on": {"fr": "le {date}", "en": "on {date}"},
+    "case_stale": {"fr": "Ce bouton répondait à une question précédente. La question en cours :",
+                   "en": "That button answered an earlier question. The current question:"},
     "stats_cases": {"fr": "Dossiers : {completed} terminés, {cancelled} annulés, {expired} expirés.",
                     "en": "Cases: {completed} completed, {cancelled} cancelled, {expired} expired."},
     # a group chat: a case holds the seller's details, so it is prepared in the private chat
