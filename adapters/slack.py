@@ -294,6 +294,8 @@ def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -
             event=context.get(KEY)):  # the same event replayed after a crash passes
         return
     message = _message(context, event)
+    if message.command is None:  # said in a channel: a question, never a case's answer
+        message = replace(message, in_public=True)
     reply = core.handle(message)
     thread_ts = event.get("thread_ts") or event["ts"]
     user_id = event.get("user", "")
@@ -345,8 +347,8 @@ def on_charte(ack: Ack, command: dict[str, Any], context: BoltContext, respond: 
     the case form.
 
     Staff commands can take a while (grouping, reloading): they are acknowledged first and
-    answered through the response URL, within Slack's 3 seconds either way. A case question
-    (text typed while a case is under way) goes to the direct messages, with a note here.
+    answered through the response URL, within Slack's 3 seconds either way. A question typed
+    here is a question even while a case is under way (its answers are typed in the DM).
     """
     text = command.get("text") or ""
     message = _request(context, command["user_id"], text)
@@ -366,6 +368,8 @@ def on_charte(ack: Ack, command: dict[str, Any], context: BoltContext, respond: 
         if reply.blocks:
             respond(response_type="ephemeral", **render.message(reply))
         return
+    if message.command is None:
+        message = replace(message, in_public=True)
     reply = _core(context).handle(message)
     if _private(reply):
         ack(response_type="ephemeral", **_note(reply.lang))

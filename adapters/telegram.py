@@ -80,9 +80,9 @@ from adapters.telegram_render import (
     without_feedback,
 )
 from bot.inbox import Inbox
-from bot.model import Block, Command, Lang, Message, Reply
+from bot.model import Command, Lang, Message, Reply
 from bot.phrases import say
-from bot.service import CASE_START, Charterbot
+from bot.service import Charterbot
 from bot.settings import ConfigError, Settings, require
 from bot.shared import shared_erasure_refused
 from bot.state import valid_text
@@ -100,7 +100,6 @@ SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 EXIT_OK, EXIT_UNREACHABLE, EXIT_CONFIG = 0, 1, 2
 ADMIN_COMMANDS = ("stats", "unanswered", "reload")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-CASE_LINK_PAYLOAD = "dossier"  # /start payload of the private chat's deep link (t.me/<bot>?start=)
 NOT_MODIFIED = "message is not modified"  # Telegram's 400 for an edit that changes nothing
 
 # Telegram command -> core command. Unknown commands addressed to the bot get `help`.
@@ -188,12 +187,9 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     name = message.text.split()[0][1:].split("@")[0].lower()
     request = to_message(user, message.text, message.sender_chat,
-                         command=COMMANDS.get(name, "help"), args=" ".join(context.args or []))
+                         command=COMMANDS.get(name, "help"), args=" ".join(context.args or []),
+                         in_public=message.chat.type != ChatType.PRIVATE)
     core = _core(context)
-    if message.chat.type != ChatType.PRIVATE and starts_case(request):
-        await send_private_link(context.bot, message.chat, core, request, _quote(message),
-                                _thread(message))
-        return
     if request.command == "forget" and message.sender_chat:
         reply = shared_erasure_refused(core, request.user)
     elif request.command in ADMIN_COMMANDS:
@@ -211,7 +207,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = strip_mention(message.text or "", context.bot.username)
     # a /command the bot does not have gets the help
     request = to_message(user, text, message.sender_chat,
-                         command="help" if text.startswith("/") else None)
+                         command="help" if text.startswith("/") else None,
+                         in_public=message.chat.type != ChatType.PRIVATE)
     await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message),
                      _thread(message))
 
@@ -222,7 +219,8 @@ async def on_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if message is None or user is None or not addressed(message, context.bot):
         return
     request = to_message(user, strip_mention(message.caption or "", context.bot.username),
-                         message.sender_chat, attachment=attachment_kind(message))
+                         message.sender_chat, attachment=attachment_kind(message),
+                         in_public=message.chat.type != ChatType.PRIVATE)
     await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message),
                      _thread(message))
 
@@ -263,41 +261,17 @@ async def on_choice(bot: ExtBot[Any], core: Charterbot, message: object, user: s
     (a double tap) changes nothing; in a group, the seller is sent to the private chat."""
     if not isinstance(message, MaybeInaccessibleMessage):
         return
-    if message.chat.type != ChatType.PRIVATE:
-        request = Message(text="", user=user, channel=CHANNEL, answer=value, lang=lang)
-        await send_private_link(bot, message.chat, core, request, message.message_id,
-                                _thread(message))
+    if message.chat.type != ChatType.PRIVATE:  # the core answers with the private-chat link
+        request = Message(text="", user=user, channel=CHANNEL, answer=value, lang=lang,
+                          in_public=True)
+        await send_reply(bot, message.chat, core.handle(request), message.message_id,
+                         _thread(message))
         return
     # a message Telegram no longer shows the bot (InaccessibleMessage): no buttons to take off
     if isinstance(message, TelegramMessage) and not await _drop_choices(message):
         return
     reply = core.handle(Message(text="", user=user, channel=CHANNEL, answer=value, lang=lang))
     await send_reply(bot, message.chat, reply, None, _thread(message))
-
-
-def starts_case(request: Message) -> bool:
-    """Whether a command would start a case: /dossier, or /start with the case deep link."""
-    return request.command == "case" or (
-        request.command == "start" and request.args.strip().lower() in CASE_START)
-
-
-async def send_private_link(bot: ExtBot[Any], chat: Chat, core: Charterbot, request: Message,
-                            reply_to: int | None, thread: int | None) -> None:
-    """In a group: why a case is prepared in private, and a button that opens the private chat
-    (the deep link starts the case there)."""
-    lang = request.lang or seller_language(core, request)
-    notice = Reply(kind="case", lang=lang, blocks=(Block("paragraph", say("case_private", lang)),))
-    url = f"https://t.me/{bot.username}?start={CASE_LINK_PAYLOAD}"
-    await send_reply(bot, chat, notice, reply_to, thread,
-                     markup=private_link(say("case_private_button", lang), url))
-
-
-def seller_language(core: Charterbot, request: Message) -> Lang:
-    """The language the seller chose (/langue), else their Telegram client's, else French."""
-    chosen = core.state.language(core.state.pseudonym(request.user))
-    if chosen is None:
-        chosen = "en" if (request.locale or "").lower().startswith("en") else "fr"
-    return "en" if chosen == "en" else "fr"
 
 
 async def register_commands(app: AnyApplication) -> None:
@@ -329,6 +303,16 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # --- translation helpers -----------------------------------------------------------------------
 
+def buttons(bot: ExtBot[Any], reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's keyboard; for a case asked for in a group, the button that opens the private
+    chat with the core's /start payload (the case starts there, pre-filled)."""
+    payload = reply.extra.get("private_start")
+    if isinstance(payload, str) and bot.username:
+        return private_link(say("case_private_button", reply.lang),
+                            f"https://t.me/{bot.username}?start={payload}")
+    return keyboard(reply)
+
+
 async def send_reply(bot: ExtBot[Any], chat: Chat, reply: Reply, reply_to: int | None,
                      thread: int | None = None, markup: InlineKeyboardMarkup | None = None
                      ) -> None:
@@ -340,7 +324,7 @@ async def send_reply(bot: ExtBot[Any], chat: Chat, reply: Reply, reply_to: int |
     chat the bot left, is one log line; a group that became a supergroup gets the answer at its
     new id.
     """
-    chunks, markup = render(reply), markup if markup is not None else keyboard(reply)
+    chunks, markup = render(reply), markup if markup is not None else buttons(bot, reply)
     sends: list[partial[Any]] = []
     for number, chunk in enumerate(chunks):
         first, last = number == 0, number == len(chunks) - 1

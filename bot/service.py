@@ -103,10 +103,7 @@ class Charterbot:
         if message.command == "cancel" or message.answer == "cancel":
             return self.cases.cancel(seller, lang)
         if message.in_public:  # a case holds the seller's details: built in private only
-            payload = flow.start_payload(message.answer or "") or flow.DEEP_LINK
-            return Reply(kind="case", lang=lang,
-                         blocks=(Block("paragraph", compose.say("case_private", lang)),),
-                         extra={"private_start": payload})
+            return _case_private(lang, flow.start_payload(message.answer or "") or flow.DEEP_LINK)
         if message.command == "case":
             return self.cases.start(seller, lang, knowledge, engine, story=message.args)
         started = flow.parse_start(message.answer or "")
@@ -171,6 +168,8 @@ class Charterbot:
         knowledge = self.library.knowledge
         link = flow.parse_payload(args, knowledge.cases.platforms if knowledge.cases else ())
         if command == "start" and (args in CASE_START or link):  # a link from a group
+            if message.in_public:
+                return _case_private(lang, message.args.strip() or flow.DEEP_LINK)
             problem, platform, day = link or ("", "", "")
             return self.cases.start(seller, lang, knowledge, self.library.engine,
                                     problem=problem, platform=platform, day=day)
@@ -288,3 +287,11 @@ class Charterbot:
             "candidate_score": round(decision.confidence, 3) if best and weak else None,
         }
         self.state.log_question(row)
+
+
+def _case_private(lang: Lang, payload: str) -> Reply:
+    """Why a case is not built in a group or channel; `extra["private_start"]` is the /start
+    payload that opens it, pre-filled, in the private chat."""
+    return Reply(kind="case", lang=lang,
+                 blocks=(Block("paragraph", compose.say("case_private", lang)),),
+                 extra={"private_start": payload})

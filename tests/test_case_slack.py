@@ -322,6 +322,20 @@ def test_dossier_in_a_mention_starts_the_case_in_the_direct_messages(
     assert note["thread_ts"] == event["ts"]
 
 
+def test_a_mention_during_a_case_is_a_question_and_the_case_waits(
+        api: FakeSlackApi, slack_http_app: SlackSender, core: Charterbot) -> None:
+    slack_http_app.event(event_body(mention("dossier")))
+    first = api.wait_for("chat.postMessage")[0].params
+    assert first["channel"] == SELLER                     # the case started in the DM
+    event = mention("Amazon a-t-il signé la charte ?")
+    slack_http_app.event(event_body(event))
+    answer = api.wait_for("chat.postMessage", 2)[1].params
+    assert answer["channel"] == CHANNEL and answer["thread_ts"] == event["ts"]  # in the thread
+    assert "rejoint la charte" in answer["text"]              # the answer to that question
+    stored = core.state.case(core.state.pseudonym(f"slack:{TEAM_ID}:{SELLER}"))
+    assert stored is not None and '"platform": ""' in stored[0]   # still at its first question
+
+
 # -- the form: /charte dossier and the App Home ---------------------------------------------------
 def submission(view: dict[str, Any], values: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The view_submission payload of the form `view` filled with `values` (block -> state)."""

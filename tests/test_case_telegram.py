@@ -326,14 +326,17 @@ async def test_a_group_gets_a_link_to_the_private_chat(api: FakeBotApi, polling:
     data = labelled(answer)[say("case_button", "fr")]
     api.push(callback_update(data, api.messages[-1]))
     link = (await api.wait_for("sendMessage", 3))[2]
-    assert link["reply_markup"]["inline_keyboard"][0][0]["url"].endswith("?start=dossier")
+    url = link["reply_markup"]["inline_keyboard"][0][0]["url"]
+    assert "?start=dossier_closure_amazon_" in url          # the story goes with the link
     assert link["reply_parameters"]["message_id"] == api.messages[-2]["message_id"]
     assert core.state.case(seller_key(core)) is None
 
-    # the link opens the private chat with /start dossier: the case starts there
-    started = await Seller(api).says("/start dossier")
+    # the link opens the private chat with its /start payload: the case starts there, pre-filled
+    started = await Seller(api).says(f"/start {url.split('?start=')[1]}")
     assert seen(say("case_intro", "fr")) in started["text"]
-    assert question("platform", 1, 6) in started["text"]
+    assert "Amazon, compte fermé" in started["text"]
+    plain = await Seller(api).says("/start dossier")
+    assert question("platform", 1, 6) in plain["text"]
 
 
 async def test_menus_and_english_aliases(api: FakeBotApi, polling: Any) -> None:
