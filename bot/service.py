@@ -22,7 +22,7 @@ from bot.engine.decide import MAX_CHARS, WEAK_CONFIDENCE
 from bot.knowledge import Entry
 from bot.lang import detect_language
 from bot.library import INDEX_FILE, Library
-from bot.model import Block, Choice, Lang, Message, Reply
+from bot.model import Block, Choice, Command, Lang, Message, Reply
 from bot.settings import Settings
 from bot.state import State, open_state, valid_text
 
@@ -39,6 +39,9 @@ START_TOPICS = {"signataires": "signatory-list", "signatories": "signatory-list"
                 "recours": "escalation-overview", "escalate": "escalation-overview",
                 "escalation": "escalation-overview"}  # deep links to roles; else the overview
 CASE_START = ("dossier", "case")  # /start payloads that open the case builder
+# Words that work as the case builder's commands where "/" cannot be typed (Slack's message box)
+CASE_WORDS: dict[str, Command] = {"dossier": "case", "case": "case", "annuler": "cancel",
+                                  "cancel": "cancel"}
 OVERVIEW_ROLES = ("charter-overview", "signatory-list", "escalation-overview")
 OVERVIEW_PROBLEMS = 3  # the first problem entries of the knowledge are shown in the overview
 
@@ -75,6 +78,9 @@ class Charterbot:
             return self._entry_reply(message.entry, lang, message.platform, message.more)
         if message.attachment and not message.text.strip():
             return compose.notice("text_only", lang, kind="fallback")  # a question not understood
+        word = message.text.strip().lower().strip(" .!")
+        if word in CASE_WORDS and not message.attachment:  # "dossier", "annuler" typed as words
+            return self._case(replace(message, command=CASE_WORDS[word], args=""), seller, lang)
         if message.text.strip() and not message.in_public:
             draft = self.cases.current(seller)
             if draft is not None and draft.step == "done":  # a retried delivery, or a new text

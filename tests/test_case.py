@@ -423,3 +423,12 @@ def test_a_link_from_a_group_starts_the_case_prefilled(core: Charterbot) -> None
     assert "Fnac Darty, compte fermé, le 30 novembre 2026" in reply.text
     plain = say(core, "/start dossier", command="start", args="dossier")
     assert "(1/6)" in plain.text
+
+
+def test_the_words_dossier_and_annuler_work_where_slash_commands_cannot_be_typed(
+        core: Charterbot) -> None:
+    started = say(core, "Dossier")
+    assert started.kind == "case" and "(1/6)" in started.text
+    cancelled = say(core, "annuler !")
+    assert "annulé" in cancelled.text
+    assert core.state.case(core.state.pseudonym(SELLER)) is None

@@ -8,10 +8,10 @@ CASE_PHRASES: dict[str, dict[Lang, str]] = {
     "case_button": {"fr": "Préparer ma réclamation", "en": "Prepare my complaint"},
     "case_intro": {
         "fr": "Préparons votre réclamation : quelques questions, puis je vous donne la lettre à "
-              "la plateforme, le résumé pour la médiation et la liste des pièces. Tapez /annuler "
-              "à tout moment.",
+              "la plateforme, le résumé pour la médiation et la liste des pièces. Tapez "
+              "« annuler » à tout moment.",
         "en": "Let's prepare your complaint: a few questions, then I give you the letter to the "
-              "platform, the summary for mediation and the list of documents. Type /cancel at "
+              "platform, the summary for mediation and the list of documents. Type \"cancel\" at "
               "any time.",
     },
     "case_ask_platform": {"fr": "({n}/{total}) Sur quelle plateforme ? Choisissez-la ou tapez "
@@ -43,26 +43,27 @@ CASE_PHRASES: dict[str, dict[Lang, str]] = {
     "case_confirm": {"fr": "J'ai compris : {summary}. C'est bien ça ?",
                      "en": "I understood: {summary}. Is that right?"},
     "case_not_understood": {
-        "fr": "Je n'ai pas compris cette réponse. Utilisez un bouton, ou tapez /annuler.",
-        "en": "I did not understand that answer. Use a button, or type /cancel.",
+        "fr": "Je n'ai pas compris cette réponse. Utilisez un bouton, ou tapez « annuler ».",
+        "en": "I did not understand that answer. Use a button, or type \"cancel\".",
     },
     "case_done": {
         "fr": "Voici vos documents, dans des fichiers modifiables. Relisez-les et complétez les "
               "passages [À COMPLÉTER] avant l'envoi. Ils ne contiennent que ce que vous m'avez "
-              "dit et ce que disent les textes cités ; ce n'est pas un avis d'avocat. Je n'ai "
-              "rien gardé de votre dossier.",
+              "dit et ce que disent les textes cités ; ce n'est pas un avis d'avocat. Je "
+              "n'en garde rien au-delà de quelques minutes.",
         "en": "Here are your documents, as editable files. Read them and fill in the [TO FILL "
               "IN] parts before sending. They contain only what you told me and what the cited "
-              "texts say; this is not legal advice. I kept nothing of your case.",
+              "texts say; this is not legal advice. I keep nothing of your case beyond a few minutes.",
     },
     "case_cancelled": {"fr": "Dossier annulé : j'ai effacé ce que vous m'aviez dit.",
                        "en": "Case cancelled: I erased what you had told me."},
-    "case_none": {"fr": "Vous n'avez pas de dossier en cours. Tapez /dossier pour en préparer un.",
-                  "en": "You have no case under way. Type /case to prepare one."},
+    "case_none": {"fr": "Vous n'avez pas de dossier en cours. Tapez « dossier » pour en "
+                         "préparer un.",
+                  "en": "You have no case under way. Type \"case\" to prepare one."},
     "case_expired": {
-        "fr": "Ce dossier a expiré (24 heures sans réponse) et a été effacé. Tapez /dossier pour "
-              "recommencer.",
-        "en": "That case expired (24 hours without an answer) and was erased. Type /case to "
+        "fr": "Ce dossier a expiré (24 heures sans réponse) et a été effacé. Tapez « dossier » "
+              "pour recommencer.",
+        "en": "That case expired (24 hours without an answer) and was erased. Type \"case\" to "
               "start again.",
     },
     "case_unavailable": {"fr": "Je ne peux pas préparer de dossier pour le moment.",
