@@ -197,6 +197,7 @@ def _message(context: BoltContext, event: Mapping[str, Any]) -> Message:
 
 
 def _request(context: BoltContext, user_id: str, slack_text: str, **fields: Any) -> Message:
+    fields.setdefault("delivery", context.get(KEY))  # a retried delivery keeps its key
     text = valid_text(render.plain_from_slack(slack_text))
     command: tuple[Command, str] | None = slack_commands.parse(text)
     if command:
@@ -499,7 +500,8 @@ def on_case_choice(ack: Ack, body: dict[str, Any], action: dict[str, Any],
     user_id = body["user"]["id"]
     reply = _core(context).handle(Message(text="", user=_user(context, user_id), channel="slack",
                                           answer=action.get("value") or "",
-                                          lang=render.case_lang(action["action_id"])))
+                                          lang=render.case_lang(action["action_id"]),
+                                          delivery=context.get(KEY)))
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
     if container.get("type") == "view":               # App Home: the DM is where it goes

@@ -208,7 +208,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # a /command the bot does not have gets the help
     request = to_message(user, text, message.sender_chat,
                          command="help" if text.startswith("/") else None,
-                         in_public=message.chat.type != ChatType.PRIVATE)
+                         in_public=message.chat.type != ChatType.PRIVATE,
+                         delivery=f"{CHANNEL}:{update.update_id}")
     await send_reply(context.bot, message.chat, _core(context).handle(request), _quote(message),
                      _thread(message))
 
@@ -238,7 +239,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     core = _core(context)
     if press.answer is not None:
         await query.answer()
-        await on_choice(context.bot, core, query.message, user, press.answer, press.lang)
+        await on_choice(context.bot, core, query.message, user, press.answer, press.lang,
+                        f"{CHANNEL}:{update.update_id}")
         return
     if press.useful is not None:
         thanks = core.feedback(user, press.entry, press.useful)
@@ -255,7 +257,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_choice(bot: ExtBot[Any], core: Charterbot, message: object, user: str, value: str,
-                    lang: Lang | None) -> None:
+                    lang: Lang | None, delivery: str | None = None) -> None:
     """A case-builder button: its choices leave the question (so it cannot be answered twice),
     then the core's next question, or the papers. A second press on a question already answered
     (a double tap) changes nothing; in a group, the seller is sent to the private chat."""
@@ -267,10 +269,13 @@ async def on_choice(bot: ExtBot[Any], core: Charterbot, message: object, user: s
         await send_reply(bot, message.chat, core.handle(request), message.message_id,
                          _thread(message))
         return
-    # a message Telegram no longer shows the bot (InaccessibleMessage): no buttons to take off
-    if isinstance(message, TelegramMessage) and not await _drop_choices(message):
-        return
-    reply = core.handle(Message(text="", user=user, channel=CHANNEL, answer=value, lang=lang))
+    # a message Telegram no longer shows the bot (InaccessibleMessage): no buttons to take off.
+    # Buttons already gone: a double tap, or this update retried after a failed send; the core
+    # tells them apart (the delivery id) and answers a retry, a double tap with nothing.
+    if isinstance(message, TelegramMessage):
+        await _drop_choices(message)
+    reply = core.handle(Message(text="", user=user, channel=CHANNEL, answer=value, lang=lang,
+                                delivery=delivery))
     await send_reply(bot, message.chat, reply, None, _thread(message))
 
 
@@ -414,14 +419,14 @@ def _quote(message: object) -> int | None:
 
 async def _drop_choices(message: TelegramMessage) -> bool:
     """Remove the case builder's choices from the message a choice was pressed on; False when
-    they were already gone (the same question answered twice: a double tap)."""
+    they were already gone (a double tap, or a retried update)."""
     if message.reply_markup is None:
         return True
     try:
         await message.edit_reply_markup(without_choices(message.reply_markup))
     except BadRequest as exc:
         if NOT_MODIFIED in exc.message.lower():
-            log.info("telegram: a case question was answered twice, second press ignored")
+            log.info("telegram: a case question's buttons were already gone (double tap or retry)")
             return False
         log.info("could not remove the case buttons: %s", exc)  # too old, or deleted
     return True

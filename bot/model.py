@@ -48,6 +48,7 @@ class Message:
     platform: str | None = None  # with `entry`: the platform the answered question named
     answer: str | None = None    # a pressed `Choice` (its `value`): a step of the case builder
     in_public: bool = False      # said in a group or channel: no case is built or continued there
+    delivery: str | None = None  # the platform's id of this delivery: the same id again is a retry
 
 
 @dataclass(frozen=True)

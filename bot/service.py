@@ -84,12 +84,14 @@ class Charterbot:
         if message.text.strip() and not message.in_public:
             draft = self.cases.current(seller)
             if draft is not None and draft.step == "done":  # a retried delivery, or a new text
-                again = self.cases.replay(seller, draft, self.library.knowledge, message.text)
+                again = self.cases.replay(seller, draft, self.library.knowledge, message.text,
+                                          delivery=message.delivery)
                 if again is not None:
                     return again
             elif draft is not None:  # a case under way: the text answers its question
                 return self.cases.answer(seller, draft, self.library.knowledge,
-                                         self.library.engine, text=message.text)
+                                         self.library.engine, text=message.text,
+                                         delivery=message.delivery)
         return self._question(message, seller, lang)
 
     def _question(self, message: Message, seller: str, lang: Lang) -> Reply:
@@ -119,14 +121,16 @@ class Charterbot:
                                     platform=platform, day=day)
         draft = self.cases.current(seller)
         if draft is not None and draft.step == "done":
-            again = self.cases.replay(seller, draft, knowledge, value=message.answer or "")
+            again = self.cases.replay(seller, draft, knowledge, value=message.answer or "",
+                                      delivery=message.delivery)
             if again is not None:
                 return again
             draft = None
         if draft is None:
             return Reply(kind="case", lang=lang,
                          blocks=(Block("paragraph", compose.say("case_expired", lang)),))
-        return self.cases.answer(seller, draft, knowledge, engine, value=message.answer or "")
+        return self.cases.answer(seller, draft, knowledge, engine, value=message.answer or "",
+                                 delivery=message.delivery)
 
     def case_form(self, lang: Lang) -> dict[str, list[tuple[str, str]]]:
         """What a one-page case form offers (Slack's modal): `platforms` and `problems` as

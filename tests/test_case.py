@@ -395,13 +395,15 @@ def test_a_finished_case_is_erased_after_the_replay_window(core: Charterbot) -> 
 
 
 def test_a_button_of_an_earlier_question_changes_nothing(core: Charterbot) -> None:
-    reply = say(core, "/dossier", channel="console", command="case")
-    asked = say(core, channel="console", answer="p:Amazon")
-    stale = say(core, channel="console", answer="p:eBay")   # the first question's button again
-    assert "question précédente" in stale.text and "(2/" in stale.text
+    say(core, "/dossier", channel="console", command="case")
+    say(core, channel="console", answer="p:Amazon")
+    twice = say(core, channel="console", answer="p:eBay")    # a second tap on that question
+    assert twice.kind == "notice" and not twice.blocks
+    asked = say(core, channel="console", answer="k:closure")
+    stale = say(core, channel="console", answer="p:eBay")    # a question further back
+    assert "question précédente" in stale.text and "(3/" in stale.text
     assert [c.value for c in stale.choices] == [c.value for c in asked.choices]
     assert '"platform": "Amazon"' in core.state.case(core.state.pseudonym(SELLER))[0]
-    assert reply.kind == "case"
 
 
 def test_no_case_is_built_or_continued_in_a_group(core: Charterbot) -> None:
@@ -432,3 +434,30 @@ def test_the_words_dossier_and_annuler_work_where_slash_commands_cannot_be_typed
     cancelled = say(core, "annuler !")
     assert "annulé" in cancelled.text
     assert core.state.case(core.state.pseudonym(SELLER)) is None
+
+
+def test_a_retried_delivery_is_not_taken_for_the_next_answer(core: Charterbot) -> None:
+    say(core, "/dossier", channel="console", command="case")
+    say(core, channel="console", answer="p:Amazon", delivery="u1")
+    say(core, channel="console", answer="k:closure", delivery="u2")
+    asked = say(core, "12/11/2026", channel="console", delivery="u3")
+    assert "prévenu" in asked.text                      # the notice question comes next
+    again = say(core, "12/11/2026", channel="console", delivery="u3")  # its send failed: retry
+    assert again.text == asked.text                     # the same question, not an answer to it
+    stored = core.state.case(core.state.pseudonym(SELLER))[0]
+    assert '"notice": ""' in stored and '"date": "2026-11-12"' in stored
+
+
+def test_a_button_pressed_twice_is_answered_once(core: Charterbot) -> None:
+    say(core, "/dossier", channel="console", command="case")
+    first = say(core, channel="console", answer="p:Amazon", delivery="u1")
+    second = say(core, channel="console", answer="p:Amazon", delivery="u2")  # a double tap
+    assert "(2/" in first.text and second.kind == "notice" and not second.blocks
+    for n, value in enumerate(("k:suspension", "d:today", "s:none"), 3):
+        say(core, channel="console", answer=value, delivery=f"u{n}")
+    done = say(core, channel="console", answer="r:skip", delivery="u9")
+    twice = say(core, channel="console", answer="r:skip", delivery="u10")
+    retried = say(core, channel="console", answer="r:skip", delivery="u9")
+    assert len(done.documents) == 3 and not twice.blocks and not twice.documents
+    assert [d.text for d in retried.documents] == [d.text for d in done.documents]
+    assert case_summary(core.state, "0000")["outcomes"]["completed"] == 1

@@ -171,3 +171,28 @@ async def _until(condition: Any) -> None:
     while not condition():
         await asyncio.sleep(0.02)
 
+
+
+async def test_a_case_answer_whose_reply_failed_is_not_taken_again_on_retry(
+        api: FakeBotApi, core: Charterbot, clock: FakeClock) -> None:
+    """The reply to a typed case answer cannot be sent for over a minute: the update is tried
+    again later, and the seller then gets the question that answer led to, not the one after."""
+    app = build(core, TelegramConfig(TOKEN, api.base_url), ChatRateLimiter(sleep=clock.sleep))
+    processor = app.update_processor
+    assert isinstance(processor, ChatProcessor)
+    processor.resume_interval = 0.05
+    processor.inbox.retry_in = 0.0
+    await start_polling(app)
+    try:
+        for number, text in enumerate(("/dossier", "Amazon", "mon compte a été fermé"), 1):
+            api.push(text_update(text))
+            await api.wait_for("sendMessage", number)
+        runs = int(RETRY_BUDGET_SECONDS // 5) + 2  # the reply to the date fails for over a minute
+        api.fail_next("sendMessage", retry_after=5, times=runs)
+        api.push(text_update("12/11/2026"))
+        sent = await api.wait_for("sendMessage", 4)
+        assert "prévenu" in sent[3]["text"] and len(await api.quiet()) == 4
+        stored = core.state.case(core.state.pseudonym("telegram:42"))
+        assert stored is not None and '"notice": ""' in stored[0]  # the date was not reused
+    finally:
+        await stop_polling(app)

@@ -8,6 +8,7 @@ problem and outcome, for `charterbot report cases`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -117,14 +118,23 @@ class CaseDesk:
         return prompt(draft, book, intro=True)
 
     def answer(self, seller: str, draft: Draft, knowledge: Knowledge, engine: Engine,
-               text: str = "", value: str = "") -> Reply:
-        """The seller's answer to the current step: the next question, or the papers."""
+               text: str = "", value: str = "", delivery: str | None = None) -> Reply:
+        """The seller's answer to the current step: the next question, or the papers. The same
+        `delivery` again (the platform retrying a reply that failed) asks the current question
+        again rather than taking the answer for the next one."""
         book = knowledge.cases
         if book is None:
             return _notice("case_unavailable", draft.lang)
+        if delivery and delivery == draft.delivery:
+            return prompt(draft, book)
+        answered = flow.step_of(draft.pressed) if draft.pressed else None
+        if value and answered not in (None, draft.step) and flow.step_of(value) == answered:
+            return _silence(draft.lang)  # a second tap on the question just answered
         outcome = flow.answer(draft, book, EngineReader(engine, book), today(), valid_text(text),
                               valid_text(value))
-        updated = outcome.draft
+        taken = not (outcome.misunderstood or outcome.stale)
+        updated = replace(outcome.draft, delivery=valid_text(delivery or "")[:200],
+                          pressed=valid_text(value)[:100] if taken else draft.pressed)
         if updated.step != "done":
             self.state.save_case(seller, updated.to_json())
             return prompt(updated, book, misunderstood=outcome.misunderstood,
@@ -132,10 +142,15 @@ class CaseDesk:
         return self._papers(seller, knowledge, updated)
 
     def replay(self, seller: str, draft: Draft, knowledge: Knowledge, text: str = "",
-               value: str = "") -> Reply | None:
+               value: str = "", delivery: str | None = None) -> Reply | None:
         """For a finished case: the same papers again when the answer that finished it comes
         again (a retried delivery); None for anything else, and the case is erased."""
-        if knowledge.cases is not None and flow.answer_key(text, value) == draft.final:
+        same_answer = flow.answer_key(text, value) == draft.final
+        if delivery and draft.delivery and delivery != draft.delivery:
+            if same_answer and value:  # the last button pressed twice: the papers went already
+                return _silence(draft.lang)
+            same_answer = False
+        if knowledge.cases is not None and same_answer:
             return _papers_reply(knowledge, draft)
         self.state.drop_case(seller)
         return None
@@ -276,6 +291,11 @@ def _finished(data: str) -> bool:
         return Draft.from_json(data).step == "done"
     except (ValueError, TypeError, KeyError):
         return False
+
+
+def _silence(lang: Lang) -> Reply:
+    """A notice without blocks: adapters send nothing."""
+    return Reply(kind="notice", lang=lang, blocks=())
 
 
 def _papers_reply(knowledge: Knowledge, draft: Draft) -> Reply:

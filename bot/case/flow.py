@@ -73,6 +73,8 @@ class Draft:
     answered: tuple[str, ...] = ()  # steps the seller has been through (or skipped)
     retried: bool = False   # the last answer was not understood: the next one is taken as is
     final: str = ""         # step "done": a hash of the answer that finished it (see `answer_key`)
+    delivery: str = ""      # the platform's id of the delivery that brought the last answer
+    pressed: str = ""       # the button value of the last answer ("" when it was typed)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
