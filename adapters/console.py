@@ -66,7 +66,7 @@ def choices(reply: Reply) -> str:
 def chosen(line: str, last: Reply | None) -> Option | None:
     """The option a typed number picks from the last reply; None for anything else."""
     number, found = line.strip(), options(last)
-    if not number.isdigit() or not 1 <= int(number) <= len(found):
+    if not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= len(found):
         return None
     return found[int(number) - 1]
 

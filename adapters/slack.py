@@ -132,7 +132,7 @@ def _api_url(url: str) -> str:
 
 
 def _port(value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) < 65536:
         raise ConfigError(f"PORT must be a TCP port number, not '{value}'")
     return int(value)
 

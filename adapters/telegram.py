@@ -157,7 +157,7 @@ class TelegramConfig:
             return cls(values["TELEGRAM_BOT_TOKEN"], api_url)
         if not SECRET_PATTERN.fullmatch(values["TELEGRAM_WEBHOOK_SECRET"]):
             raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -")
-        if not values["PORT"].isdigit() or not 0 < int(values["PORT"]) < 65536:
+        if not (values["PORT"].isascii() and values["PORT"].isdigit()) or not 0 < int(values["PORT"]) < 65536:
             raise ConfigError(f"PORT must be a TCP port number, not '{values['PORT']}'")
         return cls(values["TELEGRAM_BOT_TOKEN"], api_url, True, values["TELEGRAM_WEBHOOK_URL"],
                    values["TELEGRAM_WEBHOOK_SECRET"], int(values["PORT"]))

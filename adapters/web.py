@@ -76,7 +76,7 @@ class WebConfig:
 
 def _number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     value = (env.get(name) or str(default)).strip()
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, not '{value[:20]}'")
     return int(value)
 

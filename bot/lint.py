@@ -76,7 +76,7 @@ def review_max_days(env: Mapping[str, str] | None = None) -> int:
     value = (os.environ if env is None else env).get(MAX_AGE_ENV, "").strip()
     if not value:
         return DEFAULT_MAX_AGE_DAYS
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise ConfigError(f"{MAX_AGE_ENV} must be a whole number of days, not '{value}'")
     return int(value)
 

@@ -8,6 +8,7 @@ good version.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,7 @@ def _notices(check: Any, value: Any) -> dict[str, Notice]:
     out: dict[str, Notice] = {}
     for kind in ("termination", "terms"):
         record = value.get(kind)
-        if not isinstance(record, dict) or not str(record.get("days", "")).isdigit():
+        if not isinstance(record, dict) or not re.fullmatch(r"[0-9]{1,4}", str(record.get("days", ""))):
             check.error(value, f"notices: '{kind}' needs 'days:' (a number) and 'rule:'")
             continue
         out[kind] = Notice(int(record["days"]), check.texts(record, "rule"))

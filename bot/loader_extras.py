@@ -121,7 +121,7 @@ def _year(check: Any, record: dict[str, Any]) -> int:
     raw = record.get("before_year")
     if raw is None:
         return 0
-    if not str(raw).isdigit() or not 1990 <= int(raw) <= 2100:
+    if not re.fullmatch(r"[0-9]{4}", str(raw)) or not 1990 <= int(raw) <= 2100:
         check.error(raw, f"'before_year' must be a year such as 2020, not '{raw}'")
         return 0
     return int(raw)

@@ -108,16 +108,23 @@ def _open_state(settings: Settings) -> State:
     return open_state(settings)
 
 
-def print_unanswered(settings: Settings, since: str | None, as_json: bool) -> int:
-    """`charterbot report unanswered`: groups, counts and the closest existing entry."""
-    start = since or "0000"
+def _valid_since(since: str | None) -> bool:
+    """Whether --since is absent or a YYYY-MM-DD date (else said on stderr)."""
     if since:
         try:
             date.fromisoformat(since)
         except ValueError:
             print(f"charterbot: --since must be a date written YYYY-MM-DD, not '{since}'",
                   file=sys.stderr)
-            return 2
+            return False
+    return True
+
+
+def print_unanswered(settings: Settings, since: str | None, as_json: bool) -> int:
+    """`charterbot report unanswered`: groups, counts and the closest existing entry."""
+    start = since or "0000"
+    if not _valid_since(since):
+        return 2
     state = _open_state(settings)
     groups = group_unanswered(state, start, REPORT_MAX_QUESTIONS)
     state.close()
@@ -173,13 +180,8 @@ def case_summary(state: State, since: str) -> dict[str, Any]:
 def print_cases(settings: Settings, since: str | None, as_json: bool) -> int:
     """`charterbot report cases`: how many cases were completed, cancelled or expired, by
     platform and by problem, so staff see which platforms cause most trouble."""
-    if since:
-        try:
-            date.fromisoformat(since)
-        except ValueError:
-            print(f"charterbot: --since must be a date written YYYY-MM-DD, not '{since}'",
-                  file=sys.stderr)
-            return 2
+    if not _valid_since(since):
+        return 2
     state = _open_state(settings)
     summary = case_summary(state, since or "0000")
     state.close()

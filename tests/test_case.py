@@ -461,3 +461,22 @@ def test_a_button_pressed_twice_is_answered_once(core: Charterbot) -> None:
     assert len(done.documents) == 3 and not twice.blocks and not twice.documents
     assert [d.text for d in retried.documents] == [d.text for d in done.documents]
     assert case_summary(core.state, "0000")["outcomes"]["completed"] == 1
+
+
+def test_a_ranking_drop_cites_the_ranking_parameters_rule(core: Charterbot) -> None:
+    reply = say(core, "/dossier", channel="console", command="case")
+    for value in ("p:Cdiscount", "k:ranking", "d:unknown", "s:vague"):
+        reply = say(core, channel="console", answer=value)
+    assert not any(c.value.startswith("n:") for c in reply.choices)  # no notice question
+    complaint = paper(say(core, channel="console", answer="r:skip"), "complaint")
+    assert "P2B, art. 5" in complaint and "paramètres de classement" in complaint
+    assert "ne cite aucun fait précis" not in complaint   # that check is for restrictions
+
+
+def test_unicode_digits_are_not_taken_for_numbered_choices(core: Charterbot) -> None:
+    from adapters.console import chosen
+
+    reply = say(core, "/dossier", channel="console", command="case")
+    assert chosen("¹", reply) is None and chosen("1", reply) is not None
+    again = say(core, "²", channel="console")          # a platform typed as "²", kept as typed
+    assert again.kind == "case" and "(2/" in again.text

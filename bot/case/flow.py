@@ -205,7 +205,7 @@ def _problem(draft: Draft, book: CaseBook, reader: Reader, today: date, text: st
              value: str) -> Draft | None:
     wanted = value[2:] if value.startswith("k:") else ""
     if not wanted and text:
-        if text.isdigit() and 1 <= int(text) <= len(book.problems):
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= len(book.problems):
             wanted = book.problems[int(text) - 1].id
         else:
             folded = text.lower()
