@@ -7,8 +7,8 @@ SLACK_CLIENT_ID + SLACK_CLIENT_SECRET). Everything is built inside `main`, nothi
 
 Listeners, in the order bolt tries them: `app_mention` (answer in the mention's thread), `message`
 (direct messages only), `app_home_opened`, the `/charte` command, the suggestion, details, 👍 / 👎
-and App Home buttons, and the case builder's buttons, shortcut and form. A case is personal: its
-questions and papers always go to the member's direct messages with the app, never to a channel.
+and App Home buttons, and the case builder's buttons, shortcut and form (`adapters.slack_case`).
+`adapters.slack_reply` turns what members send into core messages and posts the core's replies.
 
 Global middleware first hands the core to listeners and drops slash commands already seen; then
 `adapters.slack_delivery` stores each event, button press and form sent before it is
@@ -48,17 +48,35 @@ from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from sqlalchemy import Engine
 
-from adapters import slack_commands, slack_http
+from adapters import slack_http
 from adapters import slack_render as render
+from adapters.slack_case import (
+    on_case_choice,
+    on_case_form_button,
+    on_case_shortcut,
+    on_case_submit,
+    open_case_form,
+)
 from adapters.slack_delivery import KEY, RateLimitBudget, inbox_key, start_resuming, track
-from bot.case.desk import today as case_today
+from adapters.slack_reply import (
+    core_of,
+    from_bot,
+    in_private_note,
+    member_lang,
+    member_message,
+    post,
+    private_reply,
+    request,
+    tell,
+    thread_of,
+    user_of,
+)
 from bot.inbox import Inbox
 from bot.knowledge import KnowledgeError
-from bot.model import Command, Lang, Message, Reply
-from bot.phrases import say
+from bot.model import Lang, Message
 from bot.service import Charterbot
 from bot.settings import ConfigError, Settings, require
-from bot.state import make_private, valid_text
+from bot.state import make_private
 from bot.store.migrations import create_tables
 
 log = logging.getLogger("charterbot.slack")
@@ -174,111 +192,7 @@ def delivery_key(body: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _core(context: BoltContext) -> Charterbot:
-    core: Charterbot = context["charterbot"]
-    return core
-
-
-def _user(context: BoltContext, user_id: str) -> str:
-    """The core's user id: `slack:<team or enterprise>:<user>`."""
-    return f"slack:{context.team_id or context.enterprise_id or '-'}:{user_id}"
-
-
-def _from_bot(event: Mapping[str, Any]) -> bool:
-    return bool(event.get("bot_id") or event.get("bot_profile")
-                or event.get("subtype") == "bot_message")
-
-
-def _message(context: BoltContext, event: Mapping[str, Any]) -> Message:
-    """A member's message (DM or mention) for the core; a command word becomes the command."""
-    attachment = "file" if event.get("files") or event.get("subtype") == "file_share" else None
-    return _request(context, event.get("user", ""), event.get("text") or "",
-                    attachment=attachment)
-
-
-def _request(context: BoltContext, user_id: str, slack_text: str, **fields: Any) -> Message:
-    fields.setdefault("delivery", context.get(KEY))  # a retried delivery keeps its key
-    text = valid_text(render.plain_from_slack(slack_text))
-    command: tuple[Command, str] | None = slack_commands.parse(text)
-    if command:
-        return Message(text=text, user=_user(context, user_id), channel="slack",
-                       command=command[0], args=command[1])
-    return Message(text=text, user=_user(context, user_id), channel="slack", **fields)
-
-
-def locale_lang(client: WebClient, user_id: str) -> Lang:
-    """The member's Slack locale as fr/en; French when unknown (the core's default too)."""
-    try:
-        found = client.users_info(user=user_id, include_locale=True)
-    except SlackClientError as error:
-        log.warning("users.info failed, App Home in French: %s", error)
-        return "fr"
-    user = found.get("user") or {}
-    return "en" if str(user.get("locale", "")).lower().startswith("en") else "fr"
-
-
-def member_lang(context: BoltContext, client: WebClient, user_id: str) -> Lang:
-    """The member's language: their choice, else their Slack locale."""
-    chosen = _core(context).handle(Message(text="", user=_user(context, user_id),
-                                           channel="slack", command="help",
-                                           locale=locale_lang(client, user_id)))
-    return chosen.lang
-
-
 # -- from the core to Slack -----------------------------------------------------------------------
-def _post(client: WebClient, channel: str, reply: Reply, thread_ts: str | None = None) -> None:
-    """The reply, then the case builder's papers if it has any (each as a message and a file).
-
-    `channel` may be a member's id: Slack then posts in their direct messages with the app, and
-    answers with that conversation's id, which file uploads need."""
-    if not reply.blocks:  # the core chose silence (a flooding member was already told to wait)
-        return
-    posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
-                                     unfurl_media=False, **render.message(reply))
-    if reply.documents:
-        _send_documents(client, str(posted.get("channel") or channel), reply, thread_ts)
-
-
-def _send_documents(client: WebClient, channel: str, reply: Reply,
-                    thread_ts: str | None) -> None:
-    """Each paper's text as a message, then its editable file. A paper that cannot be sent is
-    logged and the others still go: the case is already closed, nothing could send it again."""
-    for document in reply.documents:
-        try:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
-                                    unfurl_media=False, **render.document_message(document))
-        except SlackClientError as error:
-            log.warning("slack: a case paper's text was not posted (%s)", _reason(error))
-        if not document.data:
-            continue
-        try:
-            client.files_upload_v2(channel=channel, thread_ts=thread_ts, file=document.data,
-                                   filename=document.filename, title=document.title,
-                                   initial_comment=None)
-        except (SlackClientError, OSError) as error:
-            log.warning("slack: a case paper's file was not uploaded (%s)", _reason(error))
-
-
-def _reason(error: Exception) -> str:
-    """Why a Web API call failed, without what was sent (file names hold what members typed)."""
-    if isinstance(error, SlackApiError):
-        return str(error.response.get("error"))
-    return type(error).__name__
-
-
-def _private(reply: Reply) -> bool:
-    """A case question or the papers: only for the member, in their direct messages."""
-    return reply.kind == "case" and bool(reply.choices or reply.documents)
-
-
-def _note(lang: Lang) -> dict[str, Any]:
-    """The short line shown where a case was started outside the direct messages."""
-    return render.note(say("case_in_private", lang))
-
-
-def _thread_of(body: Mapping[str, Any]) -> str | None:
-    container = body.get("container") or {}
-    return container.get("thread_ts") or (body.get("message") or {}).get("thread_ts")
 
 
 # -- listeners ------------------------------------------------------------------------------------
@@ -289,35 +203,35 @@ def on_mention(event: dict[str, Any], context: BoltContext, client: WebClient) -
     Slack sends the mention again when it is edited (same `ts`, with `edited`): it is answered
     once, whatever the event id.
     """
-    core = _core(context)
-    if _from_bot(event) or not core.first_delivery(
+    core = core_of(context)
+    if from_bot(event) or not core.first_delivery(
             f"slack:mention:{context.team_id or '-'}:{event['channel']}:{event['ts']}",
             event=context.get(KEY)):  # the same event replayed after a crash passes
         return
-    message = _message(context, event)
+    message = member_message(context, event)
     if message.command is None:  # said in a channel: a question, never a case's answer
         message = replace(message, in_public=True)
     reply = core.handle(message)
     thread_ts = event.get("thread_ts") or event["ts"]
     user_id = event.get("user", "")
-    if _private(reply):  # "@charterbot dossier": the case goes on in the direct messages
-        _post(client, user_id, reply)
-        _tell(client, event["channel"], user_id, thread_ts, _note(reply.lang))
+    if private_reply(reply):  # "@charterbot dossier": the case goes on in the direct messages
+        post(client, user_id, reply)
+        tell(client, event["channel"], user_id, thread_ts, in_private_note(reply.lang))
         return
     if message.command and reply.blocks:
         client.chat_postEphemeral(channel=event["channel"], user=event.get("user", ""),
                                   thread_ts=thread_ts, **render.message(reply))
         return
-    _post(client, event["channel"], reply, thread_ts=thread_ts)
+    post(client, event["channel"], reply, thread_ts=thread_ts)
 
 
 def on_message(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """A direct message: the answer goes in the conversation (in its thread if it had one)."""
-    if (event.get("channel_type") != "im" or _from_bot(event) or not event.get("user")
+    if (event.get("channel_type") != "im" or from_bot(event) or not event.get("user")
             or event.get("subtype") not in ANSWERED_SUBTYPES):
         return
-    reply = _core(context).handle(_message(context, event))
-    _post(client, event["channel"], reply, thread_ts=event.get("thread_ts"))
+    reply = core_of(context).handle(member_message(context, event))
+    post(client, event["channel"], reply, thread_ts=event.get("thread_ts"))
 
 
 def on_home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -333,7 +247,7 @@ def publish_home(context: BoltContext, client: WebClient, user_id: str,
 
     The language is the one asked for, else the member's choice, else their Slack locale.
     """
-    core, user = _core(context), _user(context, user_id)
+    core, user = core_of(context), user_of(context, user_id)
     if lang is None:
         lang = member_lang(context, client, user_id)
     view = render.home_view(core.overview(lang), admin=core.is_admin(user),
@@ -352,29 +266,29 @@ def on_charte(ack: Ack, command: dict[str, Any], context: BoltContext, respond: 
     here is a question even while a case is under way (its answers are typed in the DM).
     """
     text = command.get("text") or ""
-    message = _request(context, command["user_id"], text)
+    message = request(context, command["user_id"], text)
     if not message.text:
         message = replace(message, command="help")
     if message.command == "case":
         ack()
         lang = member_lang(context, client, command["user_id"])
         if not open_case_form(context, client, command.get("trigger_id") or "", lang):
-            reply = _core(context).handle(replace(message, lang=lang))  # "not available"
+            reply = core_of(context).handle(replace(message, lang=lang))  # "not available"
             if reply.blocks:
                 respond(response_type="ephemeral", **render.message(reply))
         return
     if message.command in ADMIN_COMMANDS:
         ack()
-        reply = _core(context).handle(message)
+        reply = core_of(context).handle(message)
         if reply.blocks:
             respond(response_type="ephemeral", **render.message(reply))
         return
     if message.command is None:
         message = replace(message, in_public=True)
-    reply = _core(context).handle(message)
-    if _private(reply):
-        ack(response_type="ephemeral", **_note(reply.lang))
-        _post(client, command["user_id"], reply)
+    reply = core_of(context).handle(message)
+    if private_reply(reply):
+        ack(response_type="ephemeral", **in_private_note(reply.lang))
+        post(client, command["user_id"], reply)
     elif reply.blocks:
         ack(response_type="ephemeral", **render.message(reply))
     else:
@@ -390,9 +304,9 @@ def on_home_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
     if wanted is None:
         return
     args = action.get("value", "") if wanted == "language" else ""
-    reply = _core(context).handle(Message(text="", user=_user(context, user_id),
-                                          channel="slack", command=wanted, args=args))
-    _post(client, user_id, reply)
+    reply = core_of(context).handle(Message(text="", user=user_of(context, user_id),
+                                            channel="slack", command=wanted, args=args))
+    post(client, user_id, reply)
     if wanted == "language" and reply.lang in ("fr", "en"):
         publish_home(context, client, user_id, reply.lang)
 
@@ -412,17 +326,17 @@ def on_suggestion(ack: Ack, body: dict[str, Any], action: dict[str, Any],
     """A suggestion button: the chosen entry's answer, where the button was."""
     ack()
     user_id = body["user"]["id"]
-    reply = _core(context).handle(Message(text="", user=_user(context, user_id), channel="slack",
-                                          entry=action["value"]))
+    reply = core_of(context).handle(Message(text="", user=user_of(context, user_id),
+                                            channel="slack", entry=action["value"]))
     container = body.get("container") or {}
     if container.get("type") == "view":        # App Home: answer in the app's DM
-        _post(client, user_id, reply)
+        post(client, user_id, reply)
     elif container.get("is_ephemeral"):        # under a /charte answer: stay private
         if reply.blocks:
             respond(response_type="ephemeral", replace_original=False, **render.message(reply))
     else:
-        _post(client, container.get("channel_id") or body["channel"]["id"], reply,
-              thread_ts=_thread_of(body))
+        post(client, container.get("channel_id") or body["channel"]["id"], reply,
+              thread_ts=thread_of(body))
 
 
 def on_more(ack: Ack, body: dict[str, Any], action: dict[str, Any],
@@ -435,17 +349,18 @@ def on_more(ack: Ack, body: dict[str, Any], action: dict[str, Any],
         return
     lang, more, entry, platform = pressed
     user_id = body["user"]["id"]
-    reply = _core(context).handle(Message(text="", user=_user(context, user_id), channel="slack",
-                                          entry=entry, lang=lang, more=more, platform=platform))
+    reply = core_of(context).handle(Message(text="", user=user_of(context, user_id),
+                                            channel="slack", entry=entry, lang=lang, more=more,
+                                            platform=platform))
     container = body.get("container") or {}
     if container.get("type") == "view":
-        _post(client, user_id, reply)
+        post(client, user_id, reply)
     elif container.get("is_ephemeral"):
         if reply.blocks:
             respond(response_type="ephemeral", replace_original=False, **render.message(reply))
     else:
-        _post(client, container.get("channel_id") or body["channel"]["id"], reply,
-              thread_ts=_thread_of(body) or container.get("message_ts"))
+        post(client, container.get("channel_id") or body["channel"]["id"], reply,
+              thread_ts=thread_of(body) or container.get("message_ts"))
 
 
 def on_feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any],
@@ -453,125 +368,14 @@ def on_feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any],
     """👍 / 👎: stored by the core; the thank-you is shown to the clicker only."""
     ack()
     user_id = body["user"]["id"]
-    reply = _core(context).feedback(_user(context, user_id), action["value"],
+    reply = core_of(context).feedback(user_of(context, user_id), action["value"],
                                     action["action_id"] == render.FEEDBACK_UP)
     container = body.get("container") or {}
     if container.get("is_ephemeral") and body.get("response_url"):
         respond(response_type="ephemeral", replace_original=False, **render.message(reply))
     elif container.get("channel_id"):
         client.chat_postEphemeral(channel=container["channel_id"], user=user_id,
-                                  thread_ts=_thread_of(body), **render.message(reply))
-
-
-def _tell(client: WebClient, channel: str, user_id: str, thread_ts: str | None,
-          shown: dict[str, Any]) -> None:
-    """A line for one member only, where they are; a failure is logged (it is only a note)."""
-    try:
-        client.chat_postEphemeral(channel=channel, user=user_id, thread_ts=thread_ts, **shown)
-    except SlackClientError as error:
-        log.warning("slack: a private note was not posted (%s)", _reason(error))
-
-
-def _close_question(client: WebClient, body: Mapping[str, Any], channel: str,
-                    label: str) -> None:
-    """The pressed question's case buttons become one line saying the answer, so it cannot be
-    answered twice; the question stays readable. A failure is logged: the case goes on."""
-    pressed = body.get("message") or {}
-    blocks = render.answered(list(pressed.get("blocks") or []), label)
-    if blocks is None or not pressed.get("ts"):
-        return
-    try:
-        client.chat_update(channel=channel, ts=pressed["ts"], blocks=blocks,
-                           text=pressed.get("text") or "")
-    except SlackClientError as error:
-        log.warning("slack: an answered question kept its buttons (%s)", _reason(error))
-
-
-def on_case_choice(ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                   context: BoltContext, client: WebClient, respond: Respond) -> None:
-    """A case builder button: the answer goes to the core in the question's language.
-
-    In the direct messages, the question's buttons are closed and the next question (or the
-    papers) follows in the same conversation. Anywhere else ("Préparer ma réclamation" under an
-    answer in a channel, under a private /charte answer, or in the App Home), the case goes on
-    in the direct messages, and a note for the member only says so where they pressed.
-    """
-    ack()
-    user_id = body["user"]["id"]
-    reply = _core(context).handle(Message(text="", user=_user(context, user_id), channel="slack",
-                                          answer=action.get("value") or "",
-                                          lang=render.case_lang(action["action_id"]),
-                                          delivery=context.get(KEY)))
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
-    if container.get("type") == "view":               # App Home: the DM is where it goes
-        _post(client, user_id, reply)
-        return
-    if not container.get("is_ephemeral") and channel.startswith("D"):  # the app's DM
-        if reply.kind == "case":                      # not a rate-limit notice: it was taken
-            label = (action.get("text") or {}).get("text") or ""
-            _close_question(client, body, channel, label)
-        _post(client, channel, reply, thread_ts=_thread_of(body))
-        return
-    if _private(reply):
-        _post(client, user_id, reply)
-        shown = _note(reply.lang)
-    elif reply.blocks:                                # e.g. "that case expired": said here
-        shown = render.message(reply)
-    else:
-        return
-    if container.get("is_ephemeral"):
-        respond(response_type="ephemeral", replace_original=False, **shown)
-    else:
-        _tell(client, channel, user_id, _thread_of(body), shown)
-
-
-def open_case_form(context: BoltContext, client: WebClient, trigger_id: str,
-                   lang: Lang) -> bool:
-    """Open the case form for a click or `/charte dossier`; False when the knowledge has no
-    case builder. Slack refusing it (a trigger older than 3 seconds) is logged, not retried."""
-    form = _core(context).case_form(lang)
-    if not form["problems"]:
-        return False
-    try:
-        client.views_open(trigger_id=trigger_id, view=render.case_modal(lang, form))
-    except SlackApiError as error:
-        log.warning("slack: the case form did not open (%s)", _reason(error))
-    return True
-
-
-def on_case_form_button(ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                        context: BoltContext, client: WebClient) -> None:
-    """"Préparer ma réclamation" in the App Home: the case form, in the Home's language."""
-    ack()
-    lang: Lang = "en" if action.get("value") == "en" else "fr"
-    open_case_form(context, client, body.get("trigger_id") or "", lang)
-
-
-def on_case_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext,
-                     client: WebClient) -> None:
-    """The global shortcut "Préparer ma réclamation": the case form, in the member's language."""
-    ack()
-    user_id = (body.get("user") or {}).get("id") or ""
-    open_case_form(context, client, body.get("trigger_id") or "",
-                   member_lang(context, client, user_id))
-
-
-def on_case_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
-                   client: WebClient) -> None:
-    """The case form sent: refused with its errors under the inputs, or closed and the papers
-    sent to the member's direct messages."""
-    core = _core(context)
-    lang = render.case_form_lang(view)
-    problems = [problem for problem, _ in core.case_form(lang)["problems"]]
-    errors = render.case_form_errors(view, case_today(), problems)
-    if errors:
-        ack(response_action="errors", errors=errors)
-        return
-    ack()
-    user_id = body["user"]["id"]
-    reply = core.submit_case(_user(context, user_id), lang, render.case_fields(view))
-    _post(client, user_id, reply)
+                                  thread_ts=thread_of(body), **render.message(reply))
 
 
 def on_error(error: Exception, body: dict[str, Any]) -> None:
