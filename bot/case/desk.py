@@ -1,9 +1,10 @@
 """The case builder around the pure flow: drafts kept in the state database between messages,
 24-hour expiry, the questions and buttons of each step, and the papers at the end.
 
-Nothing of a case outlives it: its answers are erased once the papers are sent, when the seller
-cancels or types /oubli, or after 24 hours without an answer. What stays is a count per platform,
-problem and outcome, for `charterbot report cases`.
+Nothing of a case outlives it: its answers are erased 10 minutes after the papers are made (time
+for a platform to retry a failed send), when the seller cancels or types /oubli, or after 24
+hours without an answer. What stays is a count per platform, problem and outcome, for
+`charterbot report cases` and /stats.
 """
 
 from __future__ import annotations
