@@ -426,7 +426,8 @@ def _reply_targets(replies: dict | None) -> list[tuple[str, str, str, bool | Non
     if not replies:
         return []
     rows: list[tuple[str, str, str, bool | None, str]] = []
-    for key in ("all", "all fr", "all en", "real-heldout", "real-dev", "real-dev2", "real-dev3"):
+    for key in ("all", "all fr", "all en", "real-heldout", "real-dev", "real-dev2", "real-dev3",
+                "real-dev4"):
         g = replies["groups"].get(key)
         if not g or not g["n"]:
             continue
@@ -533,7 +534,8 @@ def _accuracy_section(acc: dict) -> list[str]:
         f"`evaluate(engine, cases)`) over the shipped knowledge ({acc['entries']} entries of which "
         f"{acc['outside_entries']} out-of-scope themes, {acc['phrasings']} phrasings). Splits: "
         "**tuning** and **heldout** are FAQ-style questions (typos, SMS spellings, both languages); "
-        "**real-dev**, **real-dev2**, **real-dev3** and **real-heldout** are real seller messages from "
+        "**real-dev**, **real-dev2**, **real-dev3**, **real-dev4** and **real-heldout** are real seller "
+        "messages from "
         "public pages. "
         "The knobs (`bot/engine/decide.py`, chosen with `scripts/tune.py`) and phrasings were tuned "
         "against tuning and the real-dev splits only; the two held-out splits are scored here and "

@@ -90,7 +90,7 @@ def test_real_sellers_messages_get_a_first_message_of_150_words_at_most(
         shared_core: Charterbot) -> None:
     """Long stories and pasted notices add caveats and platforms: still one screen or so."""
     texts = [case["q"] for name in ("real_dev.yaml", "real_dev2.yaml", "real_dev3.yaml",
-                                                   "real_heldout.yaml")
+                                                   "real_dev4.yaml", "real_heldout.yaml")
              for case in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["cases"]]
     texts += [case["q"] for name in ("questions.jsonl", "questions_heldout.jsonl")
               for case in labelled(name)]
