@@ -53,7 +53,7 @@ def on_case_choice(ack: Ack, body: dict[str, Any], action: dict[str, Any],
         post(client, user_id, reply)
         return
     if not container.get("is_ephemeral") and channel.startswith("D"):  # the app's DM
-        if reply.kind == "case":                      # not a rate-limit notice: it was taken
+        if reply.kind == "case" and not reply.extra.get("stale"):  # the answer was taken
             label = (action.get("text") or {}).get("text") or ""
             close_question(client, body, channel, label)
         post(client, channel, reply, thread_ts=thread_of(body))
@@ -108,8 +108,10 @@ def on_case_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
     sent to the member's direct messages."""
     core = core_of(context)
     lang = render.case_form_lang(view)
-    problems = [problem for problem, _ in core.case_form(lang)["problems"]]
-    errors = render.case_form_errors(view, case_today(), problems)
+    form = core.case_form(lang)
+    problems = [problem for problem, _ in form["problems"]]
+    coming = tuple(problem for problem, _ in form["coming"])
+    errors = render.case_form_errors(view, case_today(), problems, coming)
     if errors:
         ack(response_action="errors", errors=errors)
         return

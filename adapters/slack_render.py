@@ -89,6 +89,7 @@ CASE_FORM_LABELS: dict[Lang, dict[str, str]] = {
            "pick_date": "Choisir une date",
            "error_problem": "Choisissez ce qui s'est passé.",
            "error_future": "Cette date est dans le futur.",
+           "error_notice_after": "Cette date tombe après la date de la mesure.",
            "error_notice_both": "Choisissez une date d'avertissement ou « {label} », pas les "
                                 "deux."},
     "en": {"title": "My complaint", "submit": "Prepare", "close": "Cancel",
@@ -109,6 +110,7 @@ CASE_FORM_LABELS: dict[Lang, dict[str, str]] = {
            "pick_date": "Pick a date",
            "error_problem": "Pick what happened.",
            "error_future": "This date is in the future.",
+           "error_notice_after": "This date is after the date of the measure.",
            "error_notice_both": "Pick a warning date or \"{label}\", not both."},
 }
 CASE_PLATFORM_CHARS = 60       # what the core keeps of a platform's name
@@ -482,24 +484,34 @@ def case_fields(view: Mapping[str, Any]) -> dict[str, str]:
             "said": said_text or text("said"), "refs": text("refs")}
 
 
-def case_form_errors(view: Mapping[str, Any], today: date,
-                     problems: list[str]) -> dict[str, str]:
+def _form_day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def case_form_errors(view: Mapping[str, Any], today: date, problems: list[str],
+                     coming: tuple[str, ...] = ()) -> dict[str, str]:
     """What Slack shows under the inputs of a form that cannot be sent (block_id -> message):
-    no problem picked, a date in the future, a warning date and "no warning" both given."""
+    no problem picked, a date in the future (the measure's may be, for the `coming` problems:
+    a change announced ahead), a warning after the measure, a warning date and "no warning"
+    both given."""
     lang = case_form_lang(view)
     labels = CASE_FORM_LABELS[lang]
     values = (view.get("state") or {}).get("values") or {}
     errors: dict[str, str] = {}
-    if _state_value(values, "problem") not in problems:
+    problem = _state_value(values, "problem")
+    if problem not in problems:
         errors["problem"] = labels["error_problem"]
-    for block_id in ("date", "notice"):
-        day = _state_value(values, block_id)
-        try:
-            future = bool(day) and date.fromisoformat(str(day)) > today
-        except ValueError:
-            future = False
-        if future:
+    days = {block_id: _form_day(_state_value(values, block_id)) for block_id in ("date", "notice")}
+    for block_id, day in days.items():
+        ahead_allowed = block_id == "date" and problem in coming
+        if day is not None and day > today and not ahead_allowed:
             errors[block_id] = labels["error_future"]
+    measure, warned = days["date"], days["notice"]
+    if measure and warned and warned > measure and "notice" not in errors:
+        errors["notice"] = labels["error_notice_after"]
     if _state_value(values, "notice") and "none" in (_state_value(values, "no_notice") or []):
         errors["no_notice"] = labels["error_notice_both"].format(
             label=say("case_not_warned", lang))

@@ -174,7 +174,8 @@ def _notices(check: Any, value: Any) -> dict[str, Notice]:
 
 
 def _keyed_texts(check: Any, value: Any, keys: tuple[str, ...], what: str,
-                 allowed: frozenset[str]) -> dict[str, dict[Lang, str]]:
+                 allowed: frozenset[str] | dict[str, frozenset[str]]
+                 ) -> dict[str, dict[Lang, str]]:
     if not isinstance(value, dict):
         check.error(value, f"'{what}' needs {', '.join(keys)}, each with 'fr:' and 'en:'", 1)
         return {}
@@ -184,7 +185,8 @@ def _keyed_texts(check: Any, value: Any, keys: tuple[str, ...], what: str,
             check.error(value, f"'{what}' has no '{key}:'")
             continue
         texts = check.texts(value, key)
-        _placeholders(check, value.get(key), texts, allowed, f"{what}: {key}")
+        known = allowed.get(key, frozenset()) if isinstance(allowed, dict) else allowed
+        _placeholders(check, value.get(key), texts, known, f"{what}: {key}")
         out[key] = texts
     return out
 

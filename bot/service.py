@@ -33,6 +33,7 @@ RATE_LIMIT_MESSAGES = 8        # per seller within RATE_LIMIT_WINDOW seconds
 RATE_LIMIT_WINDOW = 20.0
 RATE_LIMIT_TRACKED = 10_000    # sellers remembered before idle ones are forgotten
 PURGE_EVERY_SECONDS = 3600.0
+CASE_EXPIRY_EVERY_SECONDS = 60.0  # finished cases go 10 minutes after their papers, give or take this
 LOCAL_CHANNELS = ("console", "cli")  # a person at this machine is not rate limited
 ADMIN_COMMANDS = ("stats", "unanswered", "reload")
 START_TOPICS = {"signataires": "signatory-list", "signatories": "signatory-list",
@@ -57,6 +58,7 @@ class Charterbot:
         self.state: State = open_state(self.settings)
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self.cases = CaseDesk(self.state)
+        self._cases_expired_at = 0.0
 
     # -- the one entry point -------------------------------------------------------------------
     def handle(self, message: Message) -> Reply:
@@ -126,20 +128,22 @@ class Charterbot:
             if again is not None:
                 return again
             draft = None
-        if draft is None:
+        if draft is None:  # cancelled, finished or expired: a button of a case that is over
             return Reply(kind="case", lang=lang,
-                         blocks=(Block("paragraph", compose.say("case_expired", lang)),))
+                         blocks=(Block("paragraph", compose.say("case_over", lang)),))
         return self.cases.answer(seller, draft, knowledge, engine, value=message.answer or "",
                                  delivery=message.delivery)
 
     def case_form(self, lang: Lang) -> dict[str, list[tuple[str, str]]]:
         """What a one-page case form offers (Slack's modal): `platforms` and `problems` as
-        (value, label) pairs; empty when the knowledge has no case builder."""
+        (value, label) pairs, and `coming`, the problems whose measure may still be ahead (a
+        change announced); empty when the knowledge has no case builder."""
         book = self.library.knowledge.cases
         if book is None:
-            return {"platforms": [], "problems": []}
+            return {"platforms": [], "problems": [], "coming": []}
         return {"platforms": [(name, name) for name in book.platforms],
-                "problems": [(p.id, p.label[lang]) for p in book.problems]}
+                "problems": [(p.id, p.label[lang]) for p in book.problems],
+                "coming": [(p.id, p.label[lang]) for p in book.problems if p.notice == "terms"]}
 
     def submit_case(self, user: str, lang: Lang, fields: dict[str, str]) -> Reply:
         """The papers for a case filled in one form (see `CaseDesk.submit` for `fields`)."""
@@ -176,10 +180,14 @@ class Charterbot:
         if command == "escalate":
             return self._role_reply("escalation-overview", lang)
         knowledge = self.library.knowledge
-        link = flow.parse_payload(args, knowledge.cases.platforms if knowledge.cases else ())
+        link = flow.parse_payload(args, tuple(p.name for p in knowledge.platforms))
+        if link and knowledge.cases and not knowledge.cases.problem(link[0]):
+            link = ("", link[1], link[2])  # a problem id that is not one: left out
         if command == "start" and (args in CASE_START or link):  # a link from a group
             if message.in_public:
-                return _case_private(lang, message.args.strip() or flow.DEEP_LINK)
+                problem, platform, day = link or ("", "", "")
+                value = flow.start_value(problem, platform, day)
+                return _case_private(lang, flow.start_payload(value) or flow.DEEP_LINK)
             problem, platform, day = link or ("", "", "")
             return self.cases.start(seller, lang, knowledge, self.library.engine,
                                     problem=problem, platform=platform, day=day)
@@ -249,8 +257,11 @@ class Charterbot:
     def refresh(self) -> None:
         """Pick up knowledge edits, and purge old records now and then."""
         self.library.refresh()
-        if time.monotonic() - self.state.purged_at > PURGE_EVERY_SECONDS:
+        now = time.monotonic()
+        if now - self.state.purged_at > PURGE_EVERY_SECONDS:
             self.state.purge()
+        if now - self._cases_expired_at > CASE_EXPIRY_EVERY_SECONDS:
+            self._cases_expired_at = now
             self.cases.expire_idle()
 
     def close(self) -> None:

@@ -200,22 +200,32 @@ class State:
                 conn.execute(delete(table).where(table.c.seller == seller))
 
     # -- the case builder --------------------------------------------------------------------------
-    def case(self, seller: str) -> tuple[str, str] | None:
-        """(draft, updated) of the seller's case under way, or None."""
+    def case(self, seller: str) -> tuple[str, str, int] | None:
+        """(draft, updated, version) of the seller's case under way, or None."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(cases.c.draft, cases.c.updated)
+            row = conn.execute(select(cases.c.draft, cases.c.updated, cases.c.version)
                                .where(cases.c.seller == seller)).first()
-        return (row.draft, row.updated) if row else None
+        return (row.draft, row.updated, row.version) if row else None
 
     def save_case(self, seller: str, draft: str) -> None:
-        """Store a case's answers so far (a new case replaces any older one)."""
+        """Store a new case (it replaces any older one, whose pending answers then fail)."""
         now = now_iso()
-        statement = self._insert(cases).values(seller=seller, draft=valid_text(draft),
+        statement = self._insert(cases).values(seller=seller, draft=valid_text(draft), version=1,
                                                started=now, updated=now)
         statement = statement.on_conflict_do_update(
-            index_elements=["seller"], set_={"draft": valid_text(draft), "updated": now})
+            index_elements=["seller"], set_={"draft": valid_text(draft), "started": now,
+                                             "updated": now, "version": cases.c.version + 1})
         with self.engine.begin() as conn:
             conn.execute(statement)
+
+    def update_case(self, seller: str, draft: str, version: int) -> bool:
+        """Store a case's next answers if it is still at `version`; False when another answer,
+        a cancel or an erasure got there first (nothing is then overwritten or brought back)."""
+        with self.engine.begin() as conn:
+            return _one_row(conn.execute(
+                update(cases).where(cases.c.seller == seller, cases.c.version == version)
+                .values(draft=valid_text(draft), updated=now_iso(), version=version + 1)
+                .returning(cases.c.seller)))
 
     def close_case(self, seller: str, platform: str | None, problem: str | None,
                    outcome: str) -> bool:
@@ -230,17 +240,21 @@ class State:
                                                        problem=problem, outcome=outcome))
         return True
 
-    def finish_case(self, seller: str, draft: str, platform: str | None,
-                    problem: str | None) -> None:
+    def finish_case(self, seller: str, draft: str, version: int, platform: str | None,
+                    problem: str | None) -> bool:
         """A case whose papers are being sent: its answers are kept a little longer (a failed
-        send is retried with the same answer) and it is counted as completed, once."""
+        send is retried with the same answer) and it is counted as completed, once; False when
+        it was no longer at `version` (finished or erased by another process)."""
         with transaction(self.engine) as conn:
-            done = conn.execute(update(cases).where(cases.c.seller == seller)
-                                .values(draft=valid_text(draft), updated=now_iso())
+            done = conn.execute(update(cases)
+                                .where(cases.c.seller == seller, cases.c.version == version)
+                                .values(draft=valid_text(draft), updated=now_iso(),
+                                        version=version + 1)
                                 .returning(cases.c.seller)).first()
             if done is not None:
                 conn.execute(case_outcomes.insert().values(at=now_iso(), platform=platform,
                                                            problem=problem, outcome="completed"))
+        return done is not None
 
     def drop_case(self, seller: str) -> None:
         """Erase a seller's case without counting it (its outcome is counted already)."""

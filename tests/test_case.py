@@ -480,3 +480,137 @@ def test_unicode_digits_are_not_taken_for_numbered_choices(core: Charterbot) -> 
     assert chosen("¹", reply) is None and chosen("1", reply) is not None
     again = say(core, "²", channel="console")          # a platform typed as "²", kept as typed
     assert again.kind == "case" and "(2/" in again.text
+
+
+# -- what a review of the papers found -------------------------------------------------------------
+
+def _closure(core: Charterbot, platform: str = "p:Cdiscount") -> Reply:
+    say(core, "/dossier", channel="console", command="case")
+    say(core, channel="console", answer=platform)
+    return say(core, channel="console", answer="k:closure")
+
+
+def test_a_warning_dated_after_the_measure_is_asked_again(core: Charterbot) -> None:
+    _closure(core)
+    say(core, "01/11/2026", channel="console")
+    after = say(core, "15/11/2026", channel="console")
+    assert "après le jour de la mesure" in after.text and "prévenu" in after.text
+    said = say(core, "10 jours avant", channel="console")    # counted back from the measure
+    assert "Collez" in said.text
+    assert '"notice": "2026-10-22"' in core.state.case(core.state.pseudonym(SELLER))[0]
+
+
+def test_no_warning_is_a_notice_not_respected_even_without_the_date(core: Charterbot) -> None:
+    _closure(core)
+    say(core, channel="console", answer="d:unknown")
+    say(core, "je n'ai jamais été prévenu", channel="console")   # typed, not the button
+    say(core, "rien", channel="console")                         # typed "nothing"
+    complaint = paper(say(core, channel="console", answer="r:skip"), "complaint")
+    assert "Préavis non respecté" in complaint and "[À COMPLÉTER : date]" in complaint
+    assert "« rien »" not in complaint and "aucun message ni aucun motif" in complaint
+
+
+def test_a_coming_fee_change_can_be_dated_ahead(core: Charterbot) -> None:
+    say(core, "/dossier", channel="console", command="case")
+    say(core, channel="console", answer="p:eBay")
+    asked = say(core, channel="console", answer="k:fees")
+    assert "changement s'applique" in asked.text
+    ahead = (today() + timedelta(days=10)).strftime("%d/%m/%Y")
+    notice = say(core, ahead, channel="console")
+    assert "prévenu" in notice.text                            # the future day was taken
+    say(core, (today() - timedelta(days=1)).strftime("%d/%m/%Y"), channel="console")
+    say(core, channel="console", answer="s:vague")
+    papers = say(core, channel="console", answer="r:skip")
+    complaint, checklist = paper(papers, "complaint"), paper(papers, "checklist")
+    assert "soit 11 jour(s) au lieu d'au moins 15" in complaint
+    assert "DSA" not in checklist                              # art. 20 is not about fees
+
+
+def test_something_else_says_what_the_seller_typed_or_marks_it(core: Charterbot) -> None:
+    say(core, "/dossier", channel="console", command="case")
+    say(core, channel="console", answer="p:Amazon")
+    say(core, "zzz qqq", channel="console")
+    say(core, "blorp glorp fnord", channel="console")  # still unclear: taken as typed
+    say(core, channel="console", answer="d:unknown")
+    say(core, channel="console", answer="s:none")
+    complaint = paper(say(core, channel="console", answer="r:skip"), "complaint")
+    assert ": blorp glorp fnord." in complaint
+    say(core, "/dossier", channel="console", command="case")
+    say(core, channel="console", answer="p:Amazon")
+    say(core, channel="console", answer="k:other")
+    say(core, channel="console", answer="d:unknown")
+    say(core, channel="console", answer="s:none")
+    marked = paper(say(core, channel="console", answer="r:skip"), "complaint")
+    assert "[À COMPLÉTER : ce qui s'est passé]" in marked
+
+
+def test_the_platforms_own_time_limits_are_in_the_checklist(core: Charterbot) -> None:
+    _closure(core, "p:Amazon")
+    for value in ("d:yesterday", "n:none", "s:none"):
+        say(core, channel="console", answer=value)
+    checklist = paper(say(core, channel="console", answer="r:skip"), "checklist")
+    amazon = core.library.knowledge.platforms
+    own = next(p for p in amazon if p.name == "Amazon").route_step("deadlines")
+    assert own is not None and own.text["fr"][:40] in checklist
+
+
+def test_a_long_pasted_notice_is_cut_visibly(core: Charterbot) -> None:
+    _closure(core)
+    say(core, channel="console", answer="d:yesterday")
+    say(core, channel="console", answer="n:none")
+    say(core, "Votre compte est fermé. " * 200, channel="console")
+    complaint = paper(say(core, channel="console", answer="r:skip"), "complaint")
+    assert "[…] »" in complaint
+
+
+def test_two_processes_finishing_one_case_make_one_set_of_papers(core: Charterbot) -> None:
+    _closure(core)
+    for value in ("d:yesterday", "n:none", "s:none"):
+        say(core, channel="console", answer=value)
+    seller = core.state.pseudonym(SELLER)
+    draft = core.cases.current(seller)
+    assert draft is not None
+    knowledge, engine = core.library.knowledge, core.library.engine
+    first = core.cases.answer(seller, draft, knowledge, engine, value="r:skip", delivery="a")
+    second = core.cases.answer(seller, draft, knowledge, engine, value="r:skip", delivery="b")
+    assert len(first.documents) == 3 and not second.documents and not second.blocks
+    assert case_summary(core.state, "0000")["outcomes"]["completed"] == 1
+
+
+def test_an_answer_read_before_an_erasure_does_not_bring_the_case_back(core: Charterbot) -> None:
+    _closure(core)
+    seller = core.state.pseudonym(SELLER)
+    draft = core.cases.current(seller)
+    assert draft is not None
+    core.state.forget(seller)
+    late = core.cases.answer(seller, draft, core.library.knowledge, core.library.engine,
+                             value="d:today")
+    assert "pas de dossier" in late.text and core.state.case(seller) is None
+
+
+def test_a_notice_text_with_a_placeholder_it_cannot_have_is_refused(knowledge_copy: Path) -> None:
+    found = _broken(knowledge_copy, "sans aucun préavis, alors que {rule}",
+                    "sans aucun préavis ({given} jours), alors que {rule}")
+    assert any("notices: texts: none (fr): unknown placeholder '{given}'" in p for p in found)
+
+
+def test_a_group_link_keeps_any_known_platform_and_never_a_raw_payload(core: Charterbot) -> None:
+    public = core.handle(Message(text="", user=SELLER, channel="telegram", in_public=True,
+                                 command="start", args="dossier_a_b_c zz"))
+    assert public.extra["private_start"] == "dossier"     # nothing of the forged payload kept
+    link = core.handle(Message(text="", user=SELLER, channel="telegram", in_public=True,
+                               answer="new|closure|La Redoute|", lang="fr"))
+    payload = str(link.extra["private_start"])
+    started = say(core, f"/start {payload}", command="start", args=payload)
+    assert "La Redoute, compte fermé" in started.text
+
+
+def test_the_slack_form_replacing_a_case_under_way_counts_it_cancelled(core: Charterbot) -> None:
+    say(core, "/dossier", channel="console", command="case")
+    reply = core.submit_case(SELLER, "fr", {"platform": "Amazon", "problem": "fees",
+                                            "date": (today() + timedelta(days=20)).isoformat(),
+                                            "notice": (today() - timedelta(days=2)).isoformat()})
+    complaint = paper(reply, "complaint")
+    assert "soit 22 jours ; le minimum de 15 jours" in complaint      # a change announced ahead
+    assert case_summary(core.state, "0000")["outcomes"] == {
+        "completed": 1, "cancelled": 1, "expired": 0}

@@ -233,7 +233,7 @@ def test_an_expired_case_is_gone_and_the_next_message_is_a_question(
     answer = seller.says("amazon a signé la charte ?")
     assert answer["text"] == expected(core, text="amazon a signé la charte ?")["text"]
     late = seller.presses(platform, "p:Amazon")             # a button of the expired question
-    assert late["text"] == render.escape(say("case_expired", "fr"))
+    assert late["text"] == render.escape(say("case_over", "fr"))
 
 
 def test_a_platform_the_bot_does_not_know_is_taken_as_typed(

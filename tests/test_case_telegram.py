@@ -252,7 +252,7 @@ async def test_an_expired_case_is_erased_and_the_message_answered(
     assert core.state.case(seller_key(core)) is None
     assert outcomes(core) == {"expired": 1}
     late = await seller.press("Amazon", platform)       # a button of the expired question
-    assert late["text"] == seen(say("case_expired", "fr"))
+    assert late["text"] == seen(say("case_over", "fr"))
 
 
 async def test_a_platform_the_bot_does_not_know_goes_in_the_papers(

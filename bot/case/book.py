@@ -19,9 +19,17 @@ PLACEHOLDERS = frozenset({
 TEMPLATE_IDS = ("complaint", "mediation", "checklist")  # the three papers, in the order sent
 NOTICE_KINDS = ("none", "restriction", "termination", "terms")
 NOTICE_TEXTS = ("short", "none", "kept", "unknown", "no_reasons", "vague")
-NOTICE_PLACEHOLDERS = frozenset({"date", "notice_date", "given", "days", "rule"})
+# The placeholders each notice text is filled with (any other is refused by `knowledge check`)
+NOTICE_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "short": frozenset({"date", "notice_date", "given", "days", "rule"}),
+    "kept": frozenset({"date", "notice_date", "given", "days", "rule"}),
+    "none": frozenset({"date", "days", "rule"}),
+    "unknown": frozenset({"date", "days", "rule"}),
+    "no_reasons": frozenset(),
+    "vague": frozenset(),
+}
 SAID_KINDS = ("none", "vague", "pasted", "missing")
-MISSING_KEYS = ("platform", "date", "references", "complaint_route", "mediators")
+MISSING_KEYS = ("platform", "problem", "date", "references", "complaint_route", "mediators")
 RULE_PLACEHOLDERS = frozenset({"platform"})
 
 

@@ -68,9 +68,9 @@ class CaseDesk:
         found = self.state.case(seller)
         if found is None:
             return None
-        data, updated = found
+        data, updated, version = found
         try:
-            draft = Draft.from_json(data)
+            draft = replace(Draft.from_json(data), version=version)
         except (ValueError, TypeError, KeyError):  # written by an incompatible version
             self._close(seller, data, "expired")
             return None
@@ -101,12 +101,7 @@ class CaseDesk:
         book = knowledge.cases
         if book is None:
             return _notice("case_unavailable", lang)
-        older = self.current(seller)
-        if older is not None and older.step == "done":
-            self.state.drop_case(seller)
-        elif older is not None:
-            self.state.close_case(seller, _counted_platform(older), older.problem or None,
-                                  "cancelled")
+        self._replace_older(seller)
         reader = EngineReader(engine, book)
         if story.strip():
             platform = platform or reader.platform(story) or ""
@@ -137,10 +132,16 @@ class CaseDesk:
         updated = replace(outcome.draft, delivery=valid_text(delivery or "")[:200],
                           pressed=valid_text(value)[:100] if taken else draft.pressed)
         if updated.step != "done":
-            self.state.save_case(seller, updated.to_json())
+            if not self.state.update_case(seller, updated.to_json(), draft.version):
+                return self._overtaken(seller, draft.lang)
             return prompt(updated, book, misunderstood=outcome.misunderstood,
-                          stale=outcome.stale)
+                          stale=outcome.stale, hint=outcome.hint)
         return self._papers(seller, knowledge, updated)
+
+    def _overtaken(self, seller: str, lang: Lang) -> Reply:
+        """The case changed while this answer was read: another answer got there first (it is
+        being answered: say nothing more), or the case was cancelled or erased."""
+        return _silence(lang) if self.state.case(seller) else _notice("case_none", lang)
 
     def replay(self, seller: str, draft: Draft, knowledge: Knowledge, text: str = "",
                value: str = "", delivery: str | None = None) -> Reply | None:
@@ -168,16 +169,18 @@ class CaseDesk:
         typed = " ".join(fields.get("platform", "").split())
         named = typed if typed in book.platforms else (reader.platform(typed) if typed else None)
         said = fields.get("said", "").strip()
+        picked = book.problem(fields.get("problem", ""))
+        problem = picked.id if picked else "other"
+        day = _day(fields.get("date", ""), future=picked is not None and picked.notice == "terms")
+        warned = "none" if fields.get("notice") == "none" else _day(fields.get("notice", ""))
+        if warned not in ("", "none") and day and warned > day:  # a warning after the measure
+            warned = ""
         draft = Draft(lang=lang, step="done", platform=(named or typed)[:flow.MAX_PLATFORM_CHARS],
-                      known=named is not None,
-                      problem=fields.get("problem", "") if book.problem(fields.get(
-                          "problem", "")) else "other",
-                      date=_day(fields.get("date", "")),
-                      notice="none" if fields.get("notice") == "none" else _day(
-                          fields.get("notice", "")),
+                      known=named is not None, problem=problem, date=day, notice=warned,
                       said=said if said in ("none", "vague") else "",
                       said_text="" if said in ("none", "vague") else said[:flow.MAX_SAID_CHARS],
                       refs=" ".join(fields.get("refs", "").split())[:flow.MAX_REFS_CHARS])
+        self._replace_older(seller)
         self.state.save_case(seller, draft.to_json())  # counted like a conversation's case
         reply = _papers_reply(knowledge, draft)
         self.state.close_case(seller, _counted_platform(draft), draft.problem or None,
@@ -185,10 +188,12 @@ class CaseDesk:
         return reply
 
     def _papers(self, seller: str, knowledge: Knowledge, draft: Draft) -> Reply:
-        """The papers; the case stays (step "done") for REPLAY_WINDOW, counted completed."""
+        """The papers; the case stays (step "done") for REPLAY_WINDOW, counted completed once
+        (the same answer handled twice at once by two processes makes one set of papers)."""
         reply = _papers_reply(knowledge, draft)
-        self.state.finish_case(seller, draft.to_json(), _counted_platform(draft),
-                               draft.problem or None)
+        if not self.state.finish_case(seller, draft.to_json(), draft.version,
+                                      _counted_platform(draft), draft.problem or None):
+            return self._overtaken(seller, draft.lang)
         return reply
 
     def cancel(self, seller: str, lang: Lang) -> Reply:
@@ -202,6 +207,16 @@ class CaseDesk:
             return _notice("case_none", lang)
         return _notice("case_cancelled", lang)
 
+    def _replace_older(self, seller: str) -> None:
+        """A new case replaces the seller's older one: counted as cancelled if it was under
+        way (a finished one is counted already)."""
+        older = self.current(seller)
+        if older is not None and older.step == "done":
+            self.state.drop_case(seller)
+        elif older is not None:
+            self.state.close_case(seller, _counted_platform(older), older.problem or None,
+                                  "cancelled")
+
     def _close(self, seller: str, data: str, outcome: str) -> bool:
         try:
             draft: Draft | None = Draft.from_json(data)
@@ -213,14 +228,14 @@ class CaseDesk:
 
 
 def prompt(draft: Draft, book: CaseBook, intro: bool = False, misunderstood: bool = False,
-           stale: bool = False) -> Reply:
+           stale: bool = False, hint: str = "") -> Reply:
     """The question of the draft's current step, with its buttons (always one to cancel)."""
     lang, step = draft.lang, draft.step
     blocks = []
     if intro:
         blocks.append(Block("paragraph", say("case_intro", lang)))
     if misunderstood:
-        blocks.append(Block("note", say("case_not_understood", lang)))
+        blocks.append(Block("note", say(hint or "case_not_understood", lang)))
     if stale:
         blocks.append(Block("note", say("case_stale", lang)))
     if step == "confirm":
@@ -228,10 +243,12 @@ def prompt(draft: Draft, book: CaseBook, intro: bool = False, misunderstood: boo
     else:
         path = steps_of(draft, book)
         number = path.index(step) + 1 if step in path else len(path)
-        blocks.append(Block("paragraph", say(f"case_ask_{step}", lang, n=number,
-                                             total=len(path))))
+        key = "case_ask_date_terms" if step == "date" and flow.coming_change(draft, book) \
+            else f"case_ask_{step}"
+        blocks.append(Block("paragraph", say(key, lang, n=number, total=len(path))))
     choices = _choices(draft, book) + (Choice(say("case_cancel", lang), "cancel"),)
-    return Reply(kind="case", lang=lang, blocks=tuple(blocks), choices=choices)
+    return Reply(kind="case", lang=lang, blocks=tuple(blocks), choices=choices,
+                 extra={"stale": True} if stale else {})
 
 
 def steps_of(draft: Draft, book: CaseBook) -> list[str]:
@@ -247,8 +264,7 @@ def summary(draft: Draft, book: CaseBook) -> str:
     problem = book.problem(draft.problem)
     parts = [draft.platform] if draft.platform else []
     if problem:
-        label = problem.label[lang]
-        parts.append(label.lower() if lang == "fr" else label)
+        parts.append(problem.label[lang].lower())
     if draft.date:
         parts.append(say("case_on", lang, date=long_date(draft.date, lang)))
     return ", ".join(parts)
@@ -278,13 +294,13 @@ def _choices(draft: Draft, book: CaseBook) -> tuple[Choice, ...]:
     return ()
 
 
-def _day(value: str) -> str:
-    """An ISO day no later than today, else empty."""
+def _day(value: str, future: bool = False) -> str:
+    """An ISO day no later than today (unless `future`), else empty."""
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
         return ""
-    return day.isoformat() if day <= today() else ""
+    return day.isoformat() if future or day <= today() else ""
 
 
 def _finished(data: str) -> bool:

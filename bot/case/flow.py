@@ -40,6 +40,20 @@ SAID_NONE, SAID_VAGUE = "s:none", "s:vague"
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # kept out of the papers
 START = "new"  # "new|<problem>|<platform>|<day>": the button under an answer
 DEEP_LINK = "dossier"  # /start dossier[_<problem>_<platform>_<yyyymmdd>] opens a case
+# Typed instead of a button: "not warned" at the notice question, "nothing" / "vague" at the
+# question about what the platform said (short answers only: a pasted notice is quoted as is)
+_NOT_WARNED = re.compile(r"\b(pas (été )?(prévenu|averti)e?s?|jamais|aucun (préavis|avertissement)|"
+                         r"sans (préavis|prévenir|avertissement)|never|no (notice|warning)|"
+                         r"not (warned|told)|without (notice|warning))\b", re.IGNORECASE)
+_SAME_DAY = re.compile(r"\b(le )?(même jour|jour même|same day)\b", re.IGNORECASE)
+_SAID_NOTHING = re.compile(r"^\W*(rien|aucun\w*( motif| message| explication| raison)?|"
+                           r"pas de (motif|raison|message|explication)|sans (motif|raison)|"
+                           r"nothing|none|no (reason|message|explanation)|no)\W*$", re.IGNORECASE)
+_SAID_VAGUE = re.compile(r"^\W*(vague|flou|g[ée]n[ée]ral|un message (vague|g[ée]n[ée]ral)|"
+                         r"sans d[ée]tails?|generic|general|no details?)\W*$", re.IGNORECASE)
+SHORT_ANSWER = 60        # characters: a longer answer to "what did it say?" is a pasted message
+MAX_DESCRIBED_CHARS = 200
+CUT = " […]"             # marks a pasted message cut at MAX_SAID_CHARS
 # "I don't know" typed at a date question: the papers then mark the date to fill in
 _DONT_KNOW = re.compile(r"\b(sai[st]? (pas|plus)|sai[st]? pas|aucune id[ée]e|je ne sais|"
                         r"don'?t (know|remember)|not sure|no idea|unknown|inconnue?|"
@@ -75,9 +89,13 @@ class Draft:
     final: str = ""         # step "done": a hash of the answer that finished it (see `answer_key`)
     delivery: str = ""      # the platform's id of the delivery that brought the last answer
     pressed: str = ""       # the button value of the last answer ("" when it was typed)
+    described: str = ""     # what happened, as typed, when no listed problem fitted ("other")
+    version: int = 0        # the stored version this draft was read at (not stored in the JSON)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        values = asdict(self)
+        values.pop("version")
+        return json.dumps(values, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, data: str) -> Draft:
@@ -94,6 +112,7 @@ class Outcome:
     draft: Draft
     misunderstood: bool = False
     stale: bool = False
+    hint: str = ""          # with `misunderstood`: the phrase key saying why, if not the usual
 
 
 # Which step each kind of button value answers (a press on an older question is not applied)
@@ -157,12 +176,14 @@ def answer(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str 
     handler = _HANDLERS.get(step)
     if handler is None:
         return Outcome(replace(draft, step=next_step(draft, book) or "refs"))
-    updated = handler(draft, book, reader, today, _CONTROL.sub("", text).strip(), value)
+    clean = _CONTROL.sub("", text).strip()
+    updated = handler(draft, book, reader, today, clean, value)
     if updated is None:  # not understood: ask again once, then take what was typed
         if draft.retried:
-            updated = _give_up(draft, text.strip())
+            updated = _give_up(draft, clean)
         else:
-            return Outcome(replace(draft, retried=True), misunderstood=True)
+            return Outcome(replace(draft, retried=True), misunderstood=True,
+                           hint=_hint(draft, clean, today))
     updated = replace(updated, answered=(*updated.answered, step), retried=False)
     following = next_step(updated, book)
     if following is None:
@@ -215,6 +236,12 @@ def _problem(draft: Draft, book: CaseBook, reader: Reader, today: date, text: st
     return replace(draft, problem=wanted) if book.problem(wanted) else None
 
 
+def coming_change(draft: Draft, book: CaseBook) -> bool:
+    """Whether the measure may still be to come (a change of terms or fees announced ahead)."""
+    problem = book.problem(draft.problem)
+    return problem is not None and problem.notice == "terms"
+
+
 def _date(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
           value: str) -> Draft | None:
     if value in (TODAY, YESTERDAY):
@@ -222,20 +249,43 @@ def _date(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
         return replace(draft, date=day.isoformat())
     if value == UNKNOWN or _DONT_KNOW.search(text):
         return replace(draft, date="")
-    found = read_date(text, today) if text else None
+    found = read_date(text, today, future=coming_change(draft, book)) if text else None
     return replace(draft, date=found.isoformat()) if found else None
 
 
 def _notice(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
             value: str) -> Draft | None:
-    if value == NOT_WARNED:
+    if value == NOT_WARNED or _NOT_WARNED.search(text):
         return replace(draft, notice="none")
-    if value == WARNED_SAME_DAY:
+    if value == WARNED_SAME_DAY or _SAME_DAY.search(text):
         return replace(draft, notice=draft.date or "same")
     if value == NOTICE_UNKNOWN or _DONT_KNOW.search(text):
         return replace(draft, notice="")
-    found = read_date(text, today) if text else None
-    return replace(draft, notice=found.isoformat()) if found else None
+    found = read_date(text, today, before=_day(draft.date)) if text else None
+    if found is None or _notice_after_measure(draft, found):
+        return None
+    return replace(draft, notice=found.isoformat())
+
+
+def _notice_after_measure(draft: Draft, warned: date) -> bool:
+    measure = _day(draft.date)
+    return measure is not None and warned > measure
+
+
+def _day(iso: str) -> date | None:
+    try:
+        return date.fromisoformat(iso)
+    except ValueError:
+        return None
+
+
+def _hint(draft: Draft, text: str, today: date) -> str:
+    """Why an answer was not taken, when it is not just "not understood"."""
+    if draft.step == "notice" and text:
+        warned = read_date(text, today, before=_day(draft.date))
+        if warned is not None and _notice_after_measure(draft, warned):
+            return "case_notice_after"
+    return ""
 
 
 def _said(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
@@ -244,7 +294,12 @@ def _said(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
         return replace(draft, said=value[2:], said_text="")
     if not text:
         return None
-    return replace(draft, said="", said_text=text[:MAX_SAID_CHARS])
+    if len(text) <= SHORT_ANSWER and _SAID_NOTHING.match(text):
+        return replace(draft, said="none", said_text="")
+    if len(text) <= SHORT_ANSWER and _SAID_VAGUE.match(text):
+        return replace(draft, said="vague", said_text="")
+    pasted = text if len(text) <= MAX_SAID_CHARS else text[:MAX_SAID_CHARS].rstrip() + CUT
+    return replace(draft, said="", said_text=pasted)
 
 
 def _refs(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
@@ -258,8 +313,9 @@ def _refs(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str,
 
 def _give_up(draft: Draft, text: str) -> Draft:
     """A second answer not understood: go on without it (the papers mark it to fill in)."""
-    if draft.step == "problem":
-        return replace(draft, problem="other")
+    if draft.step == "problem":  # the seller's own words say what happened, in the papers
+        return replace(draft, problem="other",
+                       described=" ".join(text.split())[:MAX_DESCRIBED_CHARS])
     return draft
 
 
@@ -274,6 +330,8 @@ def start_payload(value: str) -> str | None:
     if started is None:
         return None
     problem, platform, day = started
+    if not (problem or platform or day):
+        return DEEP_LINK
     payload = "_".join((DEEP_LINK, problem, slug(platform), day.replace("-", "")))
     return payload if len(payload) <= 64 and re.fullmatch(r"[a-z0-9_-]+", payload) else DEEP_LINK
 

@@ -17,6 +17,7 @@ from bot.model import Document, Lang
 from bot.phrases import long_date, say
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PLATFORM_WORD = {"fr": "plateforme", "en": "platform"}  # a file name without a platform
 
 
 def papers(knowledge: Knowledge, draft: Draft, today: date) -> tuple[Document, ...]:
@@ -28,7 +29,7 @@ def papers(knowledge: Knowledge, draft: Draft, today: date) -> tuple[Document, .
     out = []
     for template in book.templates:
         text = fill(template.text[lang], values)
-        name = f"{template.file[lang]}-{slug(draft.platform)[:30] or 'plateforme'}"
+        name = f"{template.file[lang]}-{slug(draft.platform)[:30] or PLATFORM_WORD[lang]}"
         out.append(Document(kind=template.id, title=template.title[lang], text=text,
                             filename=f"{name}.docx", media_type=DOCX,
                             data=docx_bytes(template.title[lang], text)))
@@ -65,7 +66,7 @@ def case_values(knowledge: Knowledge, book: CaseBook, draft: Draft,
     cited += [k for k in ("mediateur",) if k in knowledge.sources]
     return {
         "platform": name,
-        "problem": problem.label[lang].lower() if lang == "fr" else problem.label[lang],
+        "problem": _what_happened(book, problem, draft),
         "date": long_date(draft.date, lang) if draft.date else book.missing["date"][lang],
         "notice_date": _notice_date(draft, lang),
         "said": _said(book, draft, lang),
@@ -79,11 +80,30 @@ def case_values(knowledge: Knowledge, book: CaseBook, draft: Draft,
         "mediateur_url": book.links.get("mediateur", ""),
         "reporting_url": book.links.get("reporting", ""),
         "evidence": "\n".join(f"- {line}" for line in problem.evidence.get(lang, ())),
-        "deadlines": "\n".join(f"- {line}" for key in ("always", problem.notice)
-                               for line in book.deadlines.get(key, {}).get(lang, ())),
+        "deadlines": "\n".join(f"- {line}" for line in _deadlines(book, problem, platform,
+                                                                    lang)),
         "sources": _sources(knowledge, cited),
         "today": long_date(today.isoformat(), lang),
     }
+
+
+def _what_happened(book: CaseBook, problem: CaseProblem, draft: Draft) -> str:
+    """The problem's label; for "other", the seller's own words, or a marker to fill in."""
+    lang = draft.lang
+    if problem.id == "other":
+        return draft.described or book.missing["problem"][lang]
+    return problem.label[lang].lower()
+
+
+def _deadlines(book: CaseBook, problem: CaseProblem, platform: Platform | None,
+               lang: Lang) -> list[str]:
+    """The deadlines of every case and of this problem's notice kind, then the platform's own
+    time limits when its route gives them (`platforms.yaml`, step `deadlines`)."""
+    lines = [line for key in ("always", problem.notice)
+             for line in book.deadlines.get(key, {}).get(lang, ())]
+    own = _route_text(platform, "deadlines", lang)
+    return lines + ([f"{platform.name} : {own}" if lang == "fr" else f"{platform.name}: {own}"]
+                    if own and platform else [])
 
 
 def notice_check(book: CaseBook, problem: CaseProblem, draft: Draft) -> str:
@@ -97,9 +117,9 @@ def notice_check(book: CaseBook, problem: CaseProblem, draft: Draft) -> str:
     if notice is None:
         return ""
     values = {"days": str(notice.days), "rule": notice.rule[lang],
-              "date": long_date(draft.date, lang) if draft.date else "",
+              "date": long_date(draft.date, lang) if draft.date else book.missing["date"][lang],
               "notice_date": long_date(draft.notice, lang) if _is_day(draft.notice) else ""}
-    if draft.notice == "none" and draft.date:
+    if draft.notice in ("none", "same"):  # no warning, or on the day itself: no notice at all
         return texts["none"][lang].format_map(values)
     if not (draft.date and _is_day(draft.notice)):
         return texts["unknown"][lang].format_map(values)

@@ -25,10 +25,23 @@ CASE_PHRASES: dict[str, dict[Lang, str]] = {
         "en": "({n}/{total}) On what day did it take effect? Type the date (for example "
               "12/11/2026 or \"3 days ago\").",
     },
+    "case_ask_date_terms": {
+        "fr": "({n}/{total}) Quel jour le changement s'applique-t-il (ou s'est-il appliqué) ? "
+              "Tapez la date, par exemple 01/01/2027.",
+        "en": "({n}/{total}) On what day does the change apply (or did it)? Type the date, for "
+              "example 01/01/2027.",
+    },
+    "case_notice_after": {
+        "fr": "Cette date tombe après le jour de la mesure. Tapez le jour où la plateforme vous a "
+              "prévenu, avant la mesure, ou choisissez.",
+        "en": "That date is after the day of the measure. Type the day the platform warned you, "
+              "before the measure, or pick.",
+    },
     "case_ask_notice": {
         "fr": "({n}/{total}) Quand la plateforme vous a-t-elle prévenu ? Tapez la date de son "
-              "message.",
-        "en": "({n}/{total}) When did the platform warn you? Type the date of its message.",
+              "message (ou par exemple « 10 jours avant »).",
+        "en": "({n}/{total}) When did the platform warn you? Type the date of its message (or "
+              "for example \"10 days before\").",
     },
     "case_ask_said": {
         "fr": "({n}/{total}) Qu'a dit la plateforme ? Collez son message, ou choisissez.",
@@ -60,11 +73,11 @@ CASE_PHRASES: dict[str, dict[Lang, str]] = {
     "case_none": {"fr": "Vous n'avez pas de dossier en cours. Tapez « dossier » pour en "
                          "préparer un.",
                   "en": "You have no case under way. Type \"case\" to prepare one."},
-    "case_expired": {
-        "fr": "Ce dossier a expiré (24 heures sans réponse) et a été effacé. Tapez « dossier » "
-              "pour recommencer.",
-        "en": "That case expired (24 hours without an answer) and was erased. Type \"case\" to "
-              "start again.",
+    "case_over": {
+        "fr": "Ce dossier n'est plus en cours (terminé, annulé ou expiré après 24 heures). Tapez "
+              "« dossier » pour en préparer un.",
+        "en": "That case is no longer under way (finished, cancelled, or expired after 24 hours). "
+              "Type \"case\" to prepare one.",
     },
     "case_unavailable": {"fr": "Je ne peux pas préparer de dossier pour le moment.",
                          "en": "I cannot prepare a case at the moment."},

@@ -63,6 +63,7 @@ cases = Table(
     "cases", metadata,
     Column("seller", String(64), primary_key=True),
     Column("draft", Text, nullable=False),      # the answers so far (JSON)
+    Column("version", Integer, nullable=False, default=1),  # +1 at each answer (compare-and-set)
     Column("started", Text, nullable=False),
     Column("updated", Text, nullable=False),
     Index("idx_cases_updated", "updated"),
