@@ -83,10 +83,10 @@ def test_every_command_has_help(tmp_path: Path, command: list[str]) -> None:
     assert out.returncode == 0 and "usage: charterbot" in out.stdout
 
 
-def test_the_cli_does_not_import_platform_libraries() -> None:
+def test_the_cli_does_not_import_platform_libraries(tmp_path: Path) -> None:
     code = ("import sys; from bot.cli import main; main(['ask', 'bonjour']); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('telegram', 'slack_bolt', 'slack_sdk', 'aiohttp')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         timeout=60, env={**os.environ, "CHARTERBOT_DATA_DIR": "/tmp/cb-cli"})
+                         timeout=60, env={**os.environ, "CHARTERBOT_DATA_DIR": str(tmp_path)})
     assert out.stdout.strip().endswith("[]"), out.stdout + out.stderr
