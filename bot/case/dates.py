@@ -29,10 +29,20 @@ _BEFORE = re.compile(r"\b(\d{1,3})\s*(jours?|j|days?|semaines?|weeks?)\s+"
 # the real development messages: "il y a 15 ans", "inscrit en novembre 2024"...), and searching
 # one costs 8-30 ms.
 STORY_MAX_CHARS = 300
-# Whether a text may name a day at all (a digit, "hier", "ago", a month): the search runs only then
-_MAYBE_A_DAY = re.compile(r"\d|hier|yesterday|ago\b|il y a|aujourd|today|janv|f[eé]vr|mars|march|"
-                          r"avril|april|\bmai\b|\bmay\b|juin|june|juil|july|ao[uû]t|august|sept|"
-                          r"octob|novem|d[eé]cem", re.IGNORECASE)
+# Whether a story names a day at all: a numeric date (12/11, 12.11.2026), a day and a month
+# ("3 mars", "March 3rd"), or a relative day ("hier", "il y a 3 jours", "2 weeks ago"). Only then
+# is it searched: amounts and durations ("15 %", "retenus 90 jours") are not days, and a search
+# costs milliseconds (measured: handle went from 1,134 to 395 answers/s when every digit led to one)
+_MONTH = (r"(janv|f[eé]vr|mars|avr|mai|juin|juil|ao[uû]t|sept|oct|nov|d[eé]c|jan|feb|mar|apr|may|"
+          r"jun|jul|aug|sep|dec)[a-zéû]*\.?")
+_MAYBE_A_DAY = re.compile(
+    r"\b\d{1,2}[/.-]\d{1,2}([/.-]\d{2,4})?\b"
+    rf"|\b\d{{1,2}}(er|st|nd|rd|th)?\s+{_MONTH}(?![a-z])"
+    rf"|\b{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?\b"
+    r"|\b(hier|avant-hier|yesterday|today|aujourd'?hui|ce matin|this morning)\b"
+    r"|\bil y a\s+\w+\s+(jours?|semaines?|mois)\b|\b\w+\s+(days?|weeks?|months?)\s+ago\b"
+    r"|\b(la semaine|le mois) derni[eè]re?\b|\blast (week|month)\b",
+    re.IGNORECASE)
 
 
 def _settings(today: date) -> dict[str, Any]:
