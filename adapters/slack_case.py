@@ -117,5 +117,6 @@ def on_case_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context
         return
     ack()
     user_id = body["user"]["id"]
-    reply = core.submit_case(user_of(context, user_id), lang, render.case_fields(view))
+    reply = core.submit_case(user_of(context, user_id), lang, render.case_fields(view),
+                             delivery=context.get(KEY))
     post(client, user_id, reply)

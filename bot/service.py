@@ -145,12 +145,14 @@ class Charterbot:
                 "problems": [(p.id, p.label[lang]) for p in book.problems],
                 "coming": [(p.id, p.label[lang]) for p in book.problems if p.notice == "terms"]}
 
-    def submit_case(self, user: str, lang: Lang, fields: dict[str, str]) -> Reply:
-        """The papers for a case filled in one form (see `CaseDesk.submit` for `fields`)."""
+    def submit_case(self, user: str, lang: Lang, fields: dict[str, str],
+                    delivery: str | None = None) -> Reply:
+        """The papers for a case filled in one form (see `CaseDesk.submit` for `fields`);
+        `delivery`: the platform's id of the form sent, so that a retry gets the same papers."""
         self.refresh()
         seller = self.state.pseudonym(user)
         return self.cases.submit(seller, lang, self.library.knowledge, self.library.engine,
-                                 {k: valid_text(str(v)) for k, v in fields.items()})
+                                 {k: valid_text(str(v)) for k, v in fields.items()}, delivery)
 
     def _with_case_button(self, reply: Reply, entry_id: str, platform: str, story: str) -> Reply:
         """An answer about a problem the case builder knows gets "Prepare my complaint", which

@@ -615,3 +615,15 @@ def test_the_slack_form_replacing_a_case_under_way_counts_it_cancelled(core: Cha
     assert "soit 22 jours ; le minimum de 15 jours" in complaint      # a change announced ahead
     assert case_summary(core.state, "0000")["outcomes"] == {
         "completed": 1, "cancelled": 1, "expired": 0}
+
+
+def test_a_retried_slack_form_gets_the_same_papers_counted_once(core: Charterbot) -> None:
+    fields = {"platform": "Amazon", "problem": "suspension", "said": "none", "refs": "A-77"}
+    first = core.submit_case(SELLER, "fr", fields, delivery="slack:action:t1")
+    again = core.submit_case(SELLER, "fr", fields, delivery="slack:action:t1")
+    assert [d.text for d in again.documents] == [d.text for d in first.documents]
+    assert "Médiateur des entreprises (economie.gouv.fr)" in paper(first, "complaint")
+    assert case_summary(core.state, "0000")["outcomes"]["completed"] == 1
+    other = core.submit_case(SELLER, "fr", fields, delivery="slack:action:t2")  # a new form
+    assert len(other.documents) == 3
+    assert case_summary(core.state, "0000")["outcomes"]["completed"] == 2

@@ -158,13 +158,18 @@ class CaseDesk:
         return None
 
     def submit(self, seller: str, lang: Lang, knowledge: Knowledge, engine: Engine,
-               fields: dict[str, str]) -> Reply:
+               fields: dict[str, str], delivery: str | None = None) -> Reply:
         """The papers for a case filled in one go (Slack's form): `fields` holds `platform`,
         `problem` (an id), `date` and `notice` (ISO days, or "none" for no warning), `said`
-        ("none", "vague" or the pasted message) and `refs`; any may be empty."""
+        ("none", "vague" or the pasted message) and `refs`; any may be empty. Like a case
+        finished in conversation, it is kept for REPLAY_WINDOW: the same `delivery` again (a
+        retried form) gets the same papers, counted once."""
         book = knowledge.cases
         if book is None:
             return _notice("case_unavailable", lang)
+        done = self.current(seller)
+        if done is not None and done.step == "done" and delivery and done.delivery == delivery:
+            return _papers_reply(knowledge, done)
         reader = EngineReader(engine, book)
         typed = " ".join(fields.get("platform", "").split())
         named = typed if typed in book.platforms else (reader.platform(typed) if typed else None)
@@ -179,13 +184,11 @@ class CaseDesk:
                       known=named is not None, problem=problem, date=day, notice=warned,
                       said=said if said in ("none", "vague") else "",
                       said_text="" if said in ("none", "vague") else said[:flow.MAX_SAID_CHARS],
-                      refs=" ".join(fields.get("refs", "").split())[:flow.MAX_REFS_CHARS])
+                      refs=" ".join(fields.get("refs", "").split())[:flow.MAX_REFS_CHARS],
+                      delivery=valid_text(delivery or "")[:200])
         self._replace_older(seller)
-        self.state.save_case(seller, draft.to_json())  # counted like a conversation's case
-        reply = _papers_reply(knowledge, draft)
-        self.state.close_case(seller, _counted_platform(draft), draft.problem or None,
-                              "completed")
-        return reply
+        self.state.save_case(seller, draft.to_json())  # then finished like a conversation's case
+        return self._papers(seller, knowledge, replace(draft, version=1))
 
     def _papers(self, seller: str, knowledge: Knowledge, draft: Draft) -> Reply:
         """The papers; the case stays (step "done") for REPLAY_WINDOW, counted completed once

@@ -63,7 +63,7 @@ def case_values(knowledge: Knowledge, book: CaseBook, draft: Draft,
     cited = [s for r in rules for s in r.sources]
     if platform is not None:
         cited += [s for step in platform.route for s in step.sources]
-    cited += [k for k in ("mediateur",) if k in knowledge.sources]
+    cited += [url for url in (book.links.get("mediateur"),) if url]
     return {
         "platform": name,
         "problem": _what_happened(book, problem, draft),
@@ -168,7 +168,8 @@ def _route_text(platform: Platform | None, step: str, lang: Lang) -> str:
 def _sources(knowledge: Knowledge, cited: list[str]) -> str:
     seen: dict[str, str] = {}
     for source in cited:
-        doc = knowledge.sources.get(source)
+        doc = knowledge.sources.get(source) or next(
+            (d for d in knowledge.sources.values() if d.url == source), None)  # cited by link
         url = doc.url if doc else source
         title = doc.title if doc else source
         seen.setdefault(url, title)
