@@ -83,17 +83,11 @@ class Charterbot:
         word = message.text.strip().lower().strip(" .!")
         if word in CASE_WORDS and not message.attachment:  # "dossier", "annuler" typed as words
             return self._case(replace(message, command=CASE_WORDS[word], args=""), seller, lang)
-        if message.text.strip() and not message.in_public:
-            draft = self.cases.current(seller)
-            if draft is not None and draft.step == "done":  # a retried delivery, or a new text
-                again = self.cases.replay(seller, draft, self.library.knowledge, message.text,
-                                          delivery=message.delivery)
-                if again is not None:
-                    return again
-            elif draft is not None:  # a case under way: the text answers its question
-                return self.cases.answer(seller, draft, self.library.knowledge,
-                                         self.library.engine, text=message.text,
-                                         delivery=message.delivery)
+        if message.text.strip() and not message.in_public:  # a case under way: its answer
+            reply = self.cases.respond(seller, self.library.knowledge, self.library.engine,
+                                       text=message.text, delivery=message.delivery)
+            if reply is not None:
+                return reply
         return self._question(message, seller, lang)
 
     def _question(self, message: Message, seller: str, lang: Lang) -> Reply:
@@ -121,18 +115,26 @@ class Charterbot:
             problem, platform, day = started
             return self.cases.start(seller, lang, knowledge, engine, problem=problem,
                                     platform=platform, day=day)
-        draft = self.cases.current(seller)
-        if draft is not None and draft.step == "done":
-            again = self.cases.replay(seller, draft, knowledge, value=message.answer or "",
-                                      delivery=message.delivery)
-            if again is not None:
-                return again
-            draft = None
-        if draft is None:  # cancelled, finished or expired: a button of a case that is over
+        reply = self.cases.respond(seller, knowledge, engine, value=message.answer or "",
+                                   delivery=message.delivery)
+        if reply is None:  # cancelled, finished or expired: a button of a case that is over
             return Reply(kind="case", lang=lang,
                          blocks=(Block("paragraph", compose.say("case_over", lang)),))
-        return self.cases.answer(seller, draft, knowledge, engine, value=message.answer or "",
-                                 delivery=message.delivery)
+        return reply
+
+    def _case_link(self, message: Message, seller: str, lang: Lang, args: str) -> Reply:
+        """`/start dossier[_<problem>_<platform>_<day>]`, the link a group gives: the case
+        starts pre-filled (in private; in a group, the link again, with a clean payload)."""
+        knowledge = self.library.knowledge
+        link = flow.parse_payload(args, tuple(p.name for p in knowledge.platforms))
+        problem, platform, day = link or ("", "", "")
+        if knowledge.cases and not knowledge.cases.problem(problem):
+            problem = ""  # a problem id that is not one: left out
+        if message.in_public:
+            value = flow.start_value(problem, platform, day)
+            return _case_private(lang, flow.start_payload(value) or flow.DEEP_LINK)
+        return self.cases.start(seller, lang, knowledge, self.library.engine,
+                                problem=problem, platform=platform, day=day)
 
     def case_form(self, lang: Lang) -> dict[str, list[tuple[str, str]]]:
         """What a one-page case form offers (Slack's modal): `platforms` and `problems` as
@@ -181,18 +183,8 @@ class Charterbot:
             return self._role_reply("signatory-list", lang)
         if command == "escalate":
             return self._role_reply("escalation-overview", lang)
-        knowledge = self.library.knowledge
-        link = flow.parse_payload(args, tuple(p.name for p in knowledge.platforms))
-        if link and knowledge.cases and not knowledge.cases.problem(link[0]):
-            link = ("", link[1], link[2])  # a problem id that is not one: left out
-        if command == "start" and (args in CASE_START or link):  # a link from a group
-            if message.in_public:
-                problem, platform, day = link or ("", "", "")
-                value = flow.start_value(problem, platform, day)
-                return _case_private(lang, flow.start_payload(value) or flow.DEEP_LINK)
-            problem, platform, day = link or ("", "", "")
-            return self.cases.start(seller, lang, knowledge, self.library.engine,
-                                    problem=problem, platform=platform, day=day)
+        if command == "start" and (args in CASE_START or args.split("_")[0] == flow.DEEP_LINK):
+            return self._case_link(message, seller, lang, args)
         if command == "start" and args in START_TOPICS:
             return self._role_reply(START_TOPICS[args], lang)
         return self.overview(lang)

@@ -113,6 +113,18 @@ class CaseDesk:
         self.state.save_case(seller, draft.to_json())
         return prompt(draft, book, intro=True)
 
+    def respond(self, seller: str, knowledge: Knowledge, engine: Engine, text: str = "",
+                value: str = "", delivery: str | None = None) -> Reply | None:
+        """The reply to the seller's answer (typed `text` or pressed `value`) for their case:
+        the next question, the papers, the papers again for a retried delivery; None when no
+        case is under way (then a text is a question like any other)."""
+        draft = self.current(seller)
+        if draft is None:
+            return None
+        if draft.step == "done":
+            return self.replay(seller, draft, knowledge, text, value, delivery)
+        return self.answer(seller, draft, knowledge, engine, text, value, delivery)
+
     def answer(self, seller: str, draft: Draft, knowledge: Knowledge, engine: Engine,
                text: str = "", value: str = "", delivery: str | None = None) -> Reply:
         """The seller's answer to the current step: the next question, or the papers. The same
@@ -204,9 +216,9 @@ class CaseDesk:
         draft = self.current(seller)
         if draft is not None and draft.step == "done":
             self.state.drop_case(seller)
-            draft = None
-        found = self.state.case(seller) if draft else None
-        if found is None or not self._close(seller, found[0], "cancelled"):
+            return _notice("case_none", lang)
+        if draft is None or not self.state.close_case(seller, _counted_platform(draft),
+                                                      draft.problem or None, "cancelled"):
             return _notice("case_none", lang)
         return _notice("case_cancelled", lang)
 
