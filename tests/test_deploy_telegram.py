@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,25 @@ async def polling(api: FakeBotApi, core: Charterbot, clock: FakeClock) -> AsyncI
     await stop_polling(app)
 
 
+@asynccontextmanager
+async def resuming(api: FakeBotApi, core: Charterbot, clock: FakeClock | None = None,
+                   retry_in: float | None = None) -> AsyncIterator[Any]:
+    """A polling application that looks for unanswered updates every 50 ms (and, with
+    `retry_in`, tries a failed one again after that long), stopped at the end."""
+    limiter = ChatRateLimiter(sleep=clock.sleep) if clock else None
+    app = build(core, TelegramConfig(TOKEN, api.base_url), limiter)
+    processor = app.update_processor
+    assert isinstance(processor, ChatProcessor)
+    processor.resume_interval = 0.05
+    if retry_in is not None:
+        processor.inbox.retry_in = retry_in
+    await start_polling(app)
+    try:
+        yield app
+    finally:
+        await stop_polling(app)
+
+
 def inbox_counts(core: Charterbot) -> dict[str, int]:
     return core.state.inbox_counts()
 
@@ -109,21 +129,13 @@ async def test_a_429_run_of_30_seconds_is_answered_once(
 
 async def test_a_429_run_longer_than_the_budget_is_answered_on_a_later_attempt(
         api: FakeBotApi, core: Charterbot, clock: FakeClock) -> None:
-    app = build(core, TelegramConfig(TOKEN, api.base_url), ChatRateLimiter(sleep=clock.sleep))
-    processor = app.update_processor
-    assert isinstance(processor, ChatProcessor)
-    processor.resume_interval = 0.05
-    processor.inbox.retry_in = 0.0
     runs = int(RETRY_BUDGET_SECONDS // 5) + 2  # more than a minute of 429s
     api.fail_next("sendMessage", retry_after=5, times=runs)
-    await start_polling(app)
-    try:
+    async with resuming(api, core, clock, retry_in=0.0):
         api.push(text_update("amazon a signé ?"))
         [sent] = await api.wait_for("sendMessage")
         assert "Amazon" in sent["text"] and len(await api.quiet()) == 1
         assert inbox_counts(core) == {"answered": 1}
-    finally:
-        await stop_polling(app)
 
 
 async def test_an_update_is_stored_before_the_webhook_answers_200(
@@ -143,17 +155,10 @@ async def test_a_restarted_process_answers_what_a_dead_one_acknowledged(
     core.state.receive(f"telegram:update:{update['update_id']}", "telegram", json.dumps(update),
                        grace=0)
     assert core.state.claim(f"telegram:update:{update['update_id']}", "dead process", lease=0)
-    app = build(core, TelegramConfig(TOKEN, api.base_url))
-    processor = app.update_processor
-    assert isinstance(processor, ChatProcessor)
-    processor.resume_interval = 0.05
-    await start_polling(app)
-    try:
+    async with resuming(api, core):
         [sent] = await api.wait_for("sendMessage")
         assert "Amazon" in sent["text"] and len(await api.quiet()) == 1
         assert inbox_counts(core) == {"answered": 1}
-    finally:
-        await stop_polling(app)
 
 
 async def test_a_webhook_retry_of_an_answered_update_is_not_answered_again(
@@ -177,13 +182,7 @@ async def test_a_case_answer_whose_reply_failed_is_not_taken_again_on_retry(
         api: FakeBotApi, core: Charterbot, clock: FakeClock) -> None:
     """The reply to a typed case answer cannot be sent for over a minute: the update is tried
     again later, and the seller then gets the question that answer led to, not the one after."""
-    app = build(core, TelegramConfig(TOKEN, api.base_url), ChatRateLimiter(sleep=clock.sleep))
-    processor = app.update_processor
-    assert isinstance(processor, ChatProcessor)
-    processor.resume_interval = 0.05
-    processor.inbox.retry_in = 0.0
-    await start_polling(app)
-    try:
+    async with resuming(api, core, clock, retry_in=0.0):
         for number, text in enumerate(("/dossier", "Amazon", "mon compte a été fermé"), 1):
             api.push(text_update(text))
             await api.wait_for("sendMessage", number)
@@ -194,5 +193,3 @@ async def test_a_case_answer_whose_reply_failed_is_not_taken_again_on_retry(
         assert "prévenu" in sent[3]["text"] and len(await api.quiet()) == 4
         stored = core.state.case(core.state.pseudonym("telegram:42"))
         assert stored is not None and '"notice": ""' in stored[0]  # the date was not reused
-    finally:
-        await stop_polling(app)
