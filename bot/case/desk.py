@@ -311,11 +311,8 @@ def _choices(draft: Draft, book: CaseBook) -> tuple[Choice, ...]:
 
 def _day(value: str, future: bool = False) -> str:
     """An ISO day no later than today (unless `future`), else empty."""
-    try:
-        day = date.fromisoformat(value.strip())
-    except ValueError:
-        return ""
-    return day.isoformat() if future or day <= today() else ""
+    day = flow.iso_day(value)
+    return day.isoformat() if day and (future or day <= today()) else ""
 
 
 def _finished(data: str) -> bool:

@@ -261,20 +261,21 @@ def _notice(draft: Draft, book: CaseBook, reader: Reader, today: date, text: str
         return replace(draft, notice=draft.date or "same")
     if value == NOTICE_UNKNOWN or _DONT_KNOW.search(text):
         return replace(draft, notice="")
-    found = read_date(text, today, before=_day(draft.date)) if text else None
+    found = read_date(text, today, before=iso_day(draft.date)) if text else None
     if found is None or _notice_after_measure(draft, found):
         return None
     return replace(draft, notice=found.isoformat())
 
 
 def _notice_after_measure(draft: Draft, warned: date) -> bool:
-    measure = _day(draft.date)
+    measure = iso_day(draft.date)
     return measure is not None and warned > measure
 
 
-def _day(iso: str) -> date | None:
+def iso_day(value: str) -> date | None:
+    """The day an ISO text names ("2026-12-01"), or None ("", "none", "same", garbage)."""
     try:
-        return date.fromisoformat(iso)
+        return date.fromisoformat(value.strip())
     except ValueError:
         return None
 
@@ -282,7 +283,7 @@ def _day(iso: str) -> date | None:
 def _hint(draft: Draft, text: str, today: date) -> str:
     """Why an answer was not taken, when it is not just "not understood"."""
     if draft.step == "notice" and text:
-        warned = read_date(text, today, before=_day(draft.date))
+        warned = read_date(text, today, before=iso_day(draft.date))
         if warned is not None and _notice_after_measure(draft, warned):
             return "case_notice_after"
     return ""

@@ -11,7 +11,7 @@ from datetime import date
 
 from bot.case.book import CaseBook, CaseProblem, placeholders
 from bot.case.files import docx_bytes
-from bot.case.flow import Draft, slug
+from bot.case.flow import Draft, iso_day, slug
 from bot.knowledge import Knowledge, Platform
 from bot.model import Document, Lang
 from bot.phrases import long_date, say
@@ -118,26 +118,18 @@ def notice_check(book: CaseBook, problem: CaseProblem, draft: Draft) -> str:
         return ""
     values = {"days": str(notice.days), "rule": notice.rule[lang],
               "date": long_date(draft.date, lang) if draft.date else book.missing["date"][lang],
-              "notice_date": long_date(draft.notice, lang) if _is_day(draft.notice) else ""}
+              "notice_date": long_date(draft.notice, lang) if iso_day(draft.notice) is not None else ""}
     if draft.notice in ("none", "same"):  # no warning, or on the day itself: no notice at all
         return texts["none"][lang].format_map(values)
-    if not (draft.date and _is_day(draft.notice)):
+    if not (draft.date and iso_day(draft.notice) is not None):
         return texts["unknown"][lang].format_map(values)
     given = (date.fromisoformat(draft.date) - date.fromisoformat(draft.notice)).days
     key = "short" if given < notice.days else "kept"
     return texts[key][lang].format_map({**values, "given": str(max(given, 0))})
 
 
-def _is_day(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-        return True
-    except ValueError:
-        return False
-
-
 def _notice_date(draft: Draft, lang: Lang) -> str:
-    return long_date(draft.notice, lang) if _is_day(draft.notice) else ""
+    return long_date(draft.notice, lang) if iso_day(draft.notice) is not None else ""
 
 
 def _said(book: CaseBook, draft: Draft, lang: Lang) -> str:
