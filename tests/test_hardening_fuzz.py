@@ -26,7 +26,7 @@ from bot.model import LANGS, Message
 from bot.service import Charterbot
 from bot.settings import DEFAULT_KNOWLEDGE_DIR
 
-KINDS = ("answer", "fallback", "smalltalk", "command", "notice", "case")
+KINDS = ("answer", "clarify", "fallback", "smalltalk", "command", "notice", "case")
 FUZZ_SECONDS = 20.0   # the fuzz run stops after this long, whatever the count
 FUZZ_MAX_RUNS = 60
 PROBLEM_LINE = re.compile(r"^[^\n]+:\d+: ")
