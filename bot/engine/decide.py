@@ -18,6 +18,7 @@ PLATFORM_TERM = "<platform>"  # what a platform's name reads as
 
 if TYPE_CHECKING:
     from bot.engine.engine import Engine
+    from bot.engine.text import Reading
 
 # -- the knobs -------------------------------------------------------------------------------
 REGULARISATION = 10.0     # C of the logistic regression: higher fits the phrasings more closely
@@ -45,7 +46,7 @@ MAX_SENTENCES = 8         # sentences of a long message read one by one for a se
 
 Verdict = Literal["answer", "clarify", "fallback", "empty"]
 _YEAR = re.compile(r"\b(20[0-9]{2})\b")
-_SENTENCE_END = re.compile(r"[.!?;\n]+\s*")
+SENTENCE_END = re.compile(r"[.!?;\n]+\s*")  # where a sentence ends
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def decide(engine: Engine, text: str, exact: bool = True) -> Decision:
     knowledge = engine.knowledge
     truncated = len(text) > MAX_CHARS
     text = text[:MAX_CHARS]
-    reading = engine.analyser.read(text)
+    reading = engine.analyser.read(text, sentences=MAX_SENTENCES)
     platforms = tuple({m.platform.name: m.platform for m in reading.mentions}.values())
     typed = engine.exact.get(" ".join(reading.words)) if exact else None
     if typed is not None:  # "qui es-tu" is all small words, yet a phrasing
@@ -88,7 +89,7 @@ def decide(engine: Engine, text: str, exact: bool = True) -> Decision:
     p_second = ranked[1][1] if len(ranked) > 1 else 0.0
     if p_best >= ANSWER_PROBABILITY or (p_best >= CLEAR_PROBABILITY
                                         and p_best >= CLEAR_LEAD * p_second):
-        runners = _other_problems(engine, text, best, ranked, p_best)
+        runners = _other_problems(engine, reading, best, ranked, p_best)
         return _answer(knowledge, best, runners, p_best, platforms, text, truncated)
     topics = [(e, p) for e, p in ranked if e.kind == "answer"][:MAX_OPTIONS]
     if sum(p for _, p in topics) >= CLARIFY_PROBABILITY:
@@ -98,16 +99,15 @@ def decide(engine: Engine, text: str, exact: bool = True) -> Decision:
                     platforms=platforms, truncated=truncated)
 
 
-def _other_problems(engine: Engine, text: str, best: Entry, ranked: list[tuple[Entry, float]],
-                    p_best: float) -> tuple[Entry, ...]:
+def _other_problems(engine: Engine, reading: Reading, best: Entry,
+                    ranked: list[tuple[Entry, float]], p_best: float) -> tuple[Entry, ...]:
     """Other topics the message raises: a close runner-up, or an entry that a sentence of its
     own would get ("my account is suspended. And they keep my money.")."""
     if best.kind != "answer":
         return ()
     found = [e for e, p in ranked[1:MAX_OPTIONS] if p >= SECOND_SHARE * p_best and e.kind == "answer"]
-    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()][:MAX_SENTENCES]
-    if len(sentences) > 1:
-        for top, p in engine.best_of_each(sentences):
+    if len(reading.sentences) > 1:
+        for top, p in engine.best_of_each(list(reading.sentences)):
             if p >= ANSWER_PROBABILITY and top.kind == "answer" and top.topic == best.topic:
                 found.append(top)
     unique = {e.id: e for e in found if e.id != best.id}

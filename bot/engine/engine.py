@@ -7,6 +7,7 @@ import zlib
 from collections import Counter, defaultdict
 
 from bot.engine import decide as rules
+from bot.engine.columns import ColumnEncoder
 from bot.engine.model import LinearModel
 from bot.engine.text import PLATFORM_TERM, Analyser, Reading
 from bot.knowledge import Entry, Knowledge
@@ -21,6 +22,7 @@ class Engine:
         self.knowledge = knowledge
         self.analyser = Analyser(knowledge)
         self.model = model or train_model(knowledge, self.analyser)
+        self.encoder = ColumnEncoder(self.analyser, self.model)
         self._class_entries = [knowledge.entry(c) for c in self.model.classes]
         self.exact = self._exact_phrasings()
         self.language_of = self._one_language_words()
@@ -33,7 +35,7 @@ class Engine:
     def rank(self, reading: Reading) -> tuple[list[tuple[Entry, float]], Entry | None, float]:
         """Entries that answer, best first with their probability; the likeliest out-of-scope
         theme and the probability of all of them together."""
-        probs = self.model.probabilities(self.analyser.features(reading))
+        probs = self.model.probabilities_of([self.encoder.vector(reading)])[0]
         inside: list[tuple[Entry, float]] = []
         outside: list[tuple[Entry, float]] = []
         for entry, p in zip(self._class_entries, probs.tolist(), strict=True):
@@ -43,11 +45,11 @@ class Engine:
         outside.sort(key=lambda item: item[1], reverse=True)
         return inside, outside[0][0] if outside else None, sum(p for _, p in outside)
 
-    def best_of_each(self, texts: list[str]) -> list[tuple[Entry, float]]:
-        """The likeliest entry of each text (sentences of one message), in one model pass."""
-        features = [self.analyser.features(self.analyser.read(t)) for t in texts]
+    def best_of_each(self, readings: list[Reading]) -> list[tuple[Entry, float]]:
+        """The likeliest entry of each reading (sentences of one message), in one model pass."""
+        vectors = [self.encoder.vector(r) for r in readings]
         out = []
-        for probs in self.model.probabilities_many(features):
+        for probs in self.model.probabilities_of(vectors):
             best = int(probs.argmax())
             entry = self._class_entries[best]
             if entry is not None:

@@ -30,10 +30,14 @@ class LinearModel:
     def vector(self, counts: Counter[str]) -> tuple[np.ndarray, np.ndarray]:
         """Columns and values of the known features of one text."""
         known = [(col, n) for f, n in counts.items() if (col := self.vocabulary.get(f)) is not None]
-        if not known:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
         cols = np.fromiter((c for c, _ in known), dtype=np.int64, count=len(known))
         tf = np.fromiter((n for _, n in known), dtype=np.float64, count=len(known))
+        return self.weigh(cols, tf)
+
+    def weigh(self, cols: np.ndarray, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Values of distinct columns seen `tf` times each: tf-idf, each block of unit length."""
+        if not len(cols):
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         vals = (1.0 + np.log(tf)) * self.idf[cols]
         chars = self._is_char[cols]
         for block in (chars, ~chars):
@@ -48,9 +52,12 @@ class LinearModel:
 
     def probabilities_many(self, texts: list[Counter[str]]) -> np.ndarray:
         """One row of class probabilities per text, in one matrix product."""
-        scores = np.tile(self.bias.astype(np.float64), (len(texts), 1))
-        for row, counts in enumerate(texts):
-            cols, values = self.vector(counts)
+        return self.probabilities_of([self.vector(counts) for counts in texts])
+
+    def probabilities_of(self, vectors: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """One row of class probabilities per (columns, values) vector."""
+        scores = np.tile(self.bias.astype(np.float64), (len(vectors), 1))
+        for row, (cols, values) in enumerate(vectors):
             if len(cols):
                 scores[row] += values @ self.weights[cols]
         scores -= scores.max(axis=1, keepdims=True)

@@ -40,6 +40,7 @@ class PlatformFinder:
         glued = {k.replace(" ", "") for k in self._by_key}
         self._prefixes = {k[:n] for k in glued for n in range(1, len(k) + 1)}
         self._closest = lru_cache(maxsize=65536)(self._closest_uncached)
+        self._fuzzy_from = lru_cache(maxsize=65536)(self._fuzzy_from_uncached)
 
     def find(self, tokens: list[str], fuzzy: bool = True) -> list[Mention]:
         """Mentions in order of appearance, longest alias first, without overlaps; `fuzzy`
@@ -71,16 +72,21 @@ class PlatformFinder:
         return found
 
     def _fuzzy_at(self, tokens: list[str], i: int) -> Mention | None:
-        for size in (2, 1):
-            span = tokens[i : i + size]
-            if len(span) < size or any(t in self._common for t in span):
+        """A misspelt name of two words or one from word i on."""
+        found = self._fuzzy_from(tokens[i], tokens[i + 1] if i + 1 < len(tokens) else None)
+        return Mention(found[0], i, i + found[1]) if found else None
+
+    def _fuzzy_from_uncached(self, first: str, second: str | None) -> tuple[Platform, int] | None:
+        """The platform two words (or the first alone) misspell, and how many words it takes."""
+        for span in ((first, second), (first,)):
+            if None in span or any(t in self._common for t in span):
                 continue
-            key = "".join(span)
+            key = "".join(t for t in span if t)
             if len(key) < PLATFORM_FUZZY_MIN_LENGTH:
                 continue
             platform = self._closest(key)
             if platform:
-                return Mention(platform, i, i + size)
+                return platform, len(span)
         return None
 
     def _closest_uncached(self, key: str) -> Platform | None:

@@ -9,12 +9,12 @@ same way as the phrasings whatever its language).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import snowballstemmer
 
-from bot.engine.decide import CHAR_GRAMS, COURTESY_KEPT_UP_TO, MIN_NUMBER_DIGITS, PLATFORM_TERM
+from bot.engine.decide import CHAR_GRAMS, COURTESY_KEPT_UP_TO, MIN_NUMBER_DIGITS, PLATFORM_TERM, SENTENCE_END
 from bot.engine.platforms import Mention, PlatformFinder
 from bot.knowledge import Knowledge, WordLists
 from bot.normalise import words
@@ -44,6 +44,7 @@ class Reading:
     mentions: tuple[Mention, ...]  # platforms named
     terms: tuple[str, ...]        # stems of the content words, platforms as one placeholder
     courtesy_only: bool = False   # nothing but courtesy words ("merci !")
+    sentences: tuple[Reading, ...] = ()  # its first sentences read on their own, when asked
 
 
 class Analyser:
@@ -53,6 +54,7 @@ class Analyser:
         self.lists: WordLists = knowledge.words
         self._courtesy_stems = frozenset(stem(w) for w in self.lists.courtesy)
         self._concepts, self._longest = _concept_table(knowledge, self.lists)
+        self._concept_starts = frozenset(key[0] for key in self._concepts)
         vocabulary = {w for e in knowledge.entries for texts in e.phrasings.values()
                       for t in texts for w in self.spelled(t)}
         self.finder = PlatformFinder(knowledge.platforms, vocabulary | set(self.lists.stopwords))
@@ -70,14 +72,34 @@ class Analyser:
         covered = {i for m in self.finder.find(raw) for i in range(m.start, m.end)}
         return [w for i, w in enumerate(raw) if i not in covered]
 
-    def read(self, text: str, fuzzy: bool = True) -> Reading:
-        """Words, platform mentions and content terms of a text."""
-        raw = self.spelled(text)
+    def read(self, text: str, fuzzy: bool = True, sentences: int = 0) -> Reading:
+        """Words, platform mentions and content terms of a text; with `sentences`, also those
+        of its first sentences (up to that many), from the same pass over the words."""
+        pieces = [self.spelled(p) for p in SENTENCE_END.split(text)] if sentences \
+            else [self.spelled(text)]
+        raw = [w for piece in pieces for w in piece]
         mentions = self.finder.find(raw, fuzzy=fuzzy)
         covered = {i for m in mentions for i in range(m.start, m.end)}
-        content = [stem(w) for i, w in enumerate(raw) if i not in covered
-                   and w not in self.lists.stopwords
-                   and (not w.isdigit() or len(w) >= MIN_NUMBER_DIGITS)]
+        stopwords = self.lists.stopwords
+        content = [(i, stem(w)) for i, w in enumerate(raw) if i not in covered
+                   and w not in stopwords and (not w.isdigit() or len(w) >= MIN_NUMBER_DIGITS)]
+        whole = self._reading(raw, mentions, [t for _, t in content])
+        if not sentences:
+            return whole
+        parts: list[Reading] = []
+        start = 0
+        for piece in pieces:
+            end = start + len(piece)
+            if piece and len(parts) < sentences:
+                parts.append(self._reading(
+                    piece, [Mention(m.platform, m.start - start, m.end - start)
+                            for m in mentions if start <= m.start < end],
+                    [t for i, t in content if start <= i < end]))
+            start = end
+        return replace(whole, sentences=tuple(parts))
+
+    def _reading(self, raw: list[str], mentions: list[Mention], content: list[str]) -> Reading:
+        """The reading of words whose platform mentions and content stems are known."""
         topical = [t for t in content if t not in self._courtesy_stems]
         kept = content if len(topical) <= COURTESY_KEPT_UP_TO else topical
         terms = ([PLATFORM_TERM] if mentions else []) + kept
@@ -89,19 +111,23 @@ class Analyser:
         terms = reading.terms
         out: Counter[str] = Counter("w:" + t for t in terms)
         out.update("b:" + a + "_" + b for a, b in zip(terms, terms[1:], strict=False))
-        out.update("w:" + c for c in self._concepts_in(terms))
+        out.update("w:" + c for c in self.concepts_in(terms))
         for term in terms:
             if term != PLATFORM_TERM:
                 out.update(char_grams(term))
         return out
 
-    def _concepts_in(self, terms: tuple[str, ...]) -> list[str]:
+    def concepts_in(self, terms: tuple[str, ...]) -> list[str]:
         """The synonym groups the terms use (longest expression first)."""
         found: list[str] = []
+        starts, concepts = self._concept_starts, self._concepts
         i = 0
         while i < len(terms):
+            if terms[i] not in starts:  # most terms begin no synonym expression
+                i += 1
+                continue
             for size in range(min(self._longest, len(terms) - i), 0, -1):
-                concept = self._concepts.get(terms[i:i + size])
+                concept = concepts.get(terms[i:i + size])
                 if concept:
                     found.append(concept)
                     i += size
