@@ -1,7 +1,7 @@
 """Accuracy of the engine on the labelled seller messages (tests/data/).
 
-Splits: `tuning` and `heldout` (FAQ-style questions, jsonl), `real-dev`, `real-dev2`, `real-dev3`
-and `real-dev4` (real seller messages, tuned against) and `real-heldout` (real seller messages never
+Splits: `tuning` and `heldout` (FAQ-style questions, jsonl), `real-dev` to `real-dev5` (real
+seller messages, tuned against) and `real-heldout` (real seller messages never
 tuned on). For held-out splits only the scores are printed, never the messages.
 
     python scripts/evaluate.py [--misses] [split ...]
@@ -26,7 +26,7 @@ from bot.library import compile_knowledge  # noqa: E402
 DATA = ROOT / "tests" / "data"
 SPLITS = {"tuning": "questions.jsonl", "heldout": "questions_heldout.jsonl",
           "real-dev": "real_dev.yaml", "real-dev2": "real_dev2.yaml",
-          "real-dev3": "real_dev3.yaml", "real-dev4": "real_dev4.yaml",
+          "real-dev3": "real_dev3.yaml", "real-dev4": "real_dev4.yaml", "real-dev5": "real_dev5.yaml",
           "real-heldout": "real_heldout.yaml"}
 HELD_OUT = ("heldout", "real-heldout")
 

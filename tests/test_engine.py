@@ -120,6 +120,8 @@ SITUATIONS = [
 
 REFUSED = [
     "le médiateur de la consommation peut-il m'aider, ma commande n'est jamais arrivée",
+    "je voudrais saisir le médiateur de la consommation",  # the consumer's mediator, not the seller's
+    "I want to take my complaint about an online shop to a consumer mediator",
     "comment annuler une commande passée hier sur le site",
     "Quel taux de TVA dois-je appliquer à mes bougies vendues en Belgique ?",
     "I bought a blender from a marketplace seller and it broke after a week, how do I get a refund?",
@@ -138,6 +140,14 @@ def test_a_story_or_a_pasted_notice_gets_its_answer(engine: Engine, expected: st
 @pytest.mark.parametrize("text", REFUSED)
 def test_out_of_scope_and_keyword_traps_are_refused(engine: Engine, text: str) -> None:
     assert engine.decide(text).verdict == "fallback"
+
+
+@pytest.mark.parametrize("text", ["comment saisir le médiateur des entreprises",
+                                  "how do I go to mediation with my marketplace as a seller"])
+def test_the_sellers_own_mediator_is_still_answered(engine: Engine, text: str) -> None:
+    decision = engine.decide(text)
+    assert decision.verdict == "answer" and decision.entry is not None
+    assert decision.entry.topic == "escalation", decision.entry.id
 
 
 def test_a_refusal_says_where_to_look_when_the_topic_is_known(engine: Engine) -> None:
@@ -177,6 +187,20 @@ def test_a_message_with_two_problems_offers_the_other_one(engine: Engine) -> Non
                              "is stuck in my balance.")
     ids = {decision.entry.id if decision.entry else None, *(o.id for o in decision.options)}
     assert {"problem-suspension", "problem-payments-held"} <= ids
+
+
+def test_a_message_is_weighed_as_training_weighed_the_phrasings(engine: Engine) -> None:
+    """The fast path (columns cached per term, sentences cut from one pass over the words) must
+    give the model what the training path gives it, or answers drift from what was measured."""
+    texts = [text for _, text in SITUATIONS] + REFUSED
+    for text in texts:
+        whole = engine.analyser.read(text)
+        split = engine.analyser.read(text, sentences=8)
+        assert split.terms == whole.terms and split.sentences
+        for reading in (whole, *split.sentences):
+            trained = engine.model.probabilities(engine.analyser.features(reading))
+            served = engine.model.probabilities_of([engine.encoder.vector(reading)])[0]
+            assert abs(trained - served).max() < 1e-9, text
 
 
 def test_a_huge_message_is_read_from_its_beginning(engine: Engine) -> None:
