@@ -45,18 +45,18 @@ class PlatformFinder:
     def find(self, tokens: list[str], fuzzy: bool = True) -> list[Mention]:
         """Mentions in order of appearance, longest alias first, without overlaps; `fuzzy`
         also accepts misspelt names (questions), not needed for the knowledge's own text."""
+        prefixes, common = self._prefixes, self._common
+        # most words of a long message are common words that start no name: skip them at once
+        candidates = [i for i, t in enumerate(tokens) if t in prefixes or fuzzy and t not in common]
         mentions: list[Mention] = []
-        i = 0
-        while i < len(tokens):
-            if tokens[i] not in self._prefixes and (not fuzzy or tokens[i] in self._common):
-                i += 1  # a common word that starts no name: most words of a long message
+        covered_to = 0
+        for i in candidates:
+            if i < covered_to:
                 continue
             mention = self._exact_at(tokens, i) or (self._fuzzy_at(tokens, i) if fuzzy else None)
             if mention:
                 mentions.append(mention)
-                i = mention.end
-            else:
-                i += 1
+                covered_to = mention.end
         return mentions
 
     def _exact_at(self, tokens: list[str], i: int) -> Mention | None:

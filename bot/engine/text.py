@@ -8,6 +8,7 @@ same way as the phrasings whatever its language).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -75,8 +76,9 @@ class Analyser:
     def read(self, text: str, fuzzy: bool = True, sentences: int = 0) -> Reading:
         """Words, platform mentions and content terms of a text; with `sentences`, also those
         of its first sentences (up to that many), from the same pass over the words."""
-        pieces = [self.spelled(p) for p in SENTENCE_END.split(text)] if sentences \
-            else [self.spelled(text)]
+        # the sentences wanted on their own (room for empty ones), then the rest as one piece
+        chunks = SENTENCE_END.split(text, maxsplit=2 * sentences) if sentences else [text]
+        pieces = [self.spelled(chunk) for chunk in chunks]
         raw = [w for piece in pieces for w in piece]
         mentions = self.finder.find(raw, fuzzy=fuzzy)
         covered = {i for m in mentions for i in range(m.start, m.end)}
@@ -87,14 +89,16 @@ class Analyser:
         if not sentences:
             return whole
         parts: list[Reading] = []
+        positions = [i for i, _ in content]
         start = 0
-        for piece in pieces:
+        for piece in pieces[:2 * sentences]:  # the piece after them is the rest of the text
             end = start + len(piece)
             if piece and len(parts) < sentences:
+                first, last = bisect_left(positions, start), bisect_left(positions, end)
                 parts.append(self._reading(
                     piece, [Mention(m.platform, m.start - start, m.end - start)
                             for m in mentions if start <= m.start < end],
-                    [t for i, t in content if start <= i < end]))
+                    [t for _, t in content[first:last]]))
             start = end
         return replace(whole, sentences=tuple(parts))
 
