@@ -39,7 +39,8 @@ from bot.library import compile_knowledge  # noqa: E402
 
 # split -> the development split its baseline cutoff is tuned on
 FAMILIES = {"tuning": "tuning", "heldout": "tuning", "real-dev": "real-dev", "real-dev2": "real-dev2",
-            "real-dev3": "real-dev3", "real-dev4": "real-dev4", "real-heldout": "real-dev"}
+            "real-dev3": "real-dev3", "real-dev4": "real-dev4", "real-dev5": "real-dev5",
+            "real-heldout": "real-dev"}
 GROUPS = ("all", "fr", "en", "<15 words", "15-60 words", ">60 words")
 # Order of the per-category table (FAQ splits); any other category found in the data is appended.
 CATEGORIES = ("signatory-status", "lists", "charter-facts", "escalation", "problems", "typos", "english",

@@ -27,7 +27,7 @@ from bot.service import Charterbot  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 ROUNDS = 5  # each problem x language this many times
-REAL_SPLITS = ("real-dev", "real-dev2", "real-dev3", "real-dev4")
+REAL_SPLITS = ("real-dev", "real-dev2", "real-dev3", "real-dev4", "real-dev5")
 
 
 def _ms(values: list[float]) -> dict[str, float]:

@@ -54,7 +54,7 @@ def phrasing_cv(knowledge, regularisation: float) -> float:  # type: ignore[no-u
 def main() -> None:
     knowledge, _ = load_knowledge(ROOT / "knowledge")
     dev = {name: load(name) for name in ("tuning", "real-dev", "real-dev2", "real-dev3",
-                                                "real-dev4")}
+                                                "real-dev4", "real-dev5")}
     for regularisation in REGULARISATIONS:
         cv = phrasing_cv(knowledge, regularisation)
         engine = Engine(knowledge, fit(training_examples(knowledge, Analyser(knowledge)),
