@@ -67,7 +67,7 @@ class Engine:
         for entry in self.knowledge.entries:
             for texts in entry.phrasings.values():
                 for text in texts:
-                    table.setdefault(" ".join(self.analyser.spelled(text)), entry)
+                    table.setdefault(" ".join(self.analyser.phrasing_words[text]), entry)
         return table
 
     def _one_language_words(self) -> dict[str, Lang]:
@@ -76,7 +76,7 @@ class Engine:
         for entry in self.knowledge.entries:
             for lang in LANGS:
                 for text in entry.phrasings.get(lang, ()):
-                    for word in self.analyser.spelled(text):
+                    for word in self.analyser.phrasing_words[text]:
                         seen[word].add(lang)
         return {w: next(iter(langs)) for w, langs in seen.items() if len(langs) == 1}
 

@@ -56,8 +56,11 @@ class Analyser:
         self._courtesy_stems = frozenset(stem(w) for w in self.lists.courtesy)
         self._concepts, self._longest = _concept_table(knowledge, self.lists)
         self._concept_starts = frozenset(key[0] for key in self._concepts)
-        vocabulary = {w for e in knowledge.entries for texts in e.phrasings.values()
-                      for t in texts for w in self.spelled(t)}
+        # every phrasing's words, spelt once here for the finder and the engine's tables
+        self.phrasing_words: dict[str, tuple[str, ...]] = {
+            t: tuple(self.spelled(t)) for e in knowledge.entries for texts in e.phrasings.values()
+            for t in texts}
+        vocabulary = {w for spelt in self.phrasing_words.values() for w in spelt}
         self.finder = PlatformFinder(knowledge.platforms, vocabulary | set(self.lists.stopwords))
 
     def spelled(self, text: str) -> list[str]:
