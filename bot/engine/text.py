@@ -53,6 +53,7 @@ class Analyser:
 
     def __init__(self, knowledge: Knowledge) -> None:
         self.lists: WordLists = knowledge.words
+        self._spellings = {w: tuple(r.split()) for w, r in self.lists.spellings.items()}
         self._courtesy_stems = frozenset(stem(w) for w in self.lists.courtesy)
         self._concepts, self._longest = _concept_table(knowledge, self.lists)
         self._concept_starts = frozenset(key[0] for key in self._concepts)
@@ -65,9 +66,17 @@ class Analyser:
 
     def spelled(self, text: str) -> list[str]:
         """Folded words with SMS spellings replaced by the words they stand for."""
+        found = words(text)
+        spellings = self._spellings
+        if spellings.keys().isdisjoint(found):  # most messages: nothing to replace
+            return found
         out: list[str] = []
-        for word in words(text):
-            out.extend(self.lists.spellings.get(word, word).split())
+        for word in found:
+            replaced = spellings.get(word)
+            if replaced is None:
+                out.append(word)
+            else:
+                out.extend(replaced)
         return out
 
     def without_platforms(self, text: str) -> list[str]:
