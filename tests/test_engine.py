@@ -116,6 +116,69 @@ SITUATIONS = [
     ("escalation-platform-mediators",
      "My complaint to the platform was rejected. Their terms mention mediation: who are the named "
      "mediators and how much does it cost a small seller?"),
+    # the other form (story or pasted notice) of the situations above, in both languages
+    ("problem-suspension",
+     "Message reçu ce matin : « Votre compte vendeur a été suspendu. Nous avons constaté une "
+     "activité qui enfreint nos règles. Vos offres ne sont plus visibles. Pour demander la "
+     "réactivation, soumettez un recours. » Aucune explication de plus, je ne sais pas quoi corriger."),
+    ("problem-suspension",
+     "I run a small shop selling baby clothes, four years without a single issue. On Monday I "
+     "could not log into my seller dashboard: the account is suspended. The message only says my "
+     "activity breaks the rules. I wrote three times and got the same automatic reply. What can I do?"),
+    ("problem-payments-held",
+     "Notification : « Nous avons placé une réserve sur votre compte. 75 % des fonds de vos ventes "
+     "seront retenus pendant 45 jours afin de couvrir d'éventuels remboursements. » Mes clients sont "
+     "satisfaits et je n'ai aucun litige. Comment faire lever cette retenue ?"),
+    ("problem-payments-held",
+     "Email from the marketplace: 'A reserve has been placed on your account. 75% of your sales "
+     "funds will be held for 45 days to cover possible refunds.' My customers are happy and I have "
+     "no open case. How do I get this hold lifted?"),
+    ("problem-counterfeit-accused",
+     "Je revends des parfums achetés chez le distributeur officiel de la marque, factures à l'appui. "
+     "La semaine dernière, trois de mes fiches ont disparu : la marque m'accuse de vendre des "
+     "contrefaçons. Je n'ai jamais vendu de faux. Comment me défendre ?"),
+    ("problem-counterfeit-accused",
+     "I resell perfume bought from the brand's official distributor and I have the invoices. Last "
+     "week three of my listings vanished: the brand says I sell counterfeits. I have never sold a "
+     "fake. How do I defend myself?"),
+    ("problem-fees",
+     "Je vends des bougies artisanales depuis trois ans. Au début la plateforme prenait 5 %, "
+     "aujourd'hui entre la commission, les frais de paiement et la publicité imposée, elle prend "
+     "presque 20 % de chaque vente. Je ne fais plus de marge. Peuvent-ils augmenter comme ça ?"),
+    ("problem-fees",
+     "I have sold handmade candles for three years. At first the platform took 5 percent; now with "
+     "the commission, payment fees and forced advertising it takes almost 20 percent of each sale. "
+     "My margin is gone. Can they keep raising it like that?"),
+    ("problem-performance",
+     "Notification de la plateforme : « Votre taux de défaut de commande est supérieur à notre "
+     "objectif de 1 %. Vos privilèges de vente ont été retirés. Pour les rétablir, envoyez un plan "
+     "d'action. » Ce sont trois colis perdus par le transporteur."),
+    ("problem-performance",
+     "Notice: 'Your order defect rate is above our 1% target. Your selling privileges have been "
+     "removed. To reinstate them, submit a plan of action.' It's three parcels the carrier lost."),
+    ("problem-closure",
+     "Nous sommes une petite maison d'édition, nous vendions sur cette marketplace depuis 2016. "
+     "Hier, sans avertissement, ils ont fermé notre compte pour de bon : plus d'accès, plus de "
+     "ventes, et personne pour nous dire pourquoi. C'est 40 % de notre chiffre. Quels recours ?"),
+    ("problem-closure",
+     "We are a small publisher and had sold on this marketplace since 2016. Yesterday, with no "
+     "warning, they closed our account for good: no access, no sales, and nobody will tell us why. "
+     "It was 40 percent of our revenue. What are our options?"),
+    ("problem-terms-change",
+     "Mail de la plateforme : « Nous mettons à jour nos conditions générales pour les vendeurs. "
+     "Les nouvelles conditions s'appliqueront à partir du 1er du mois prochain. En continuant à "
+     "vendre, vous les acceptez. » Le délai de retour passe à 60 jours à nos frais."),
+    ("problem-terms-change",
+     "Email: 'We are updating our seller terms and conditions. The new terms apply from the 1st of "
+     "next month. By continuing to sell, you accept them.' The return window goes up to 60 days at "
+     "our cost."),
+    ("problem-no-contact",
+     "Réponse reçue pour la cinquième fois : « Merci de votre message. Nous ne sommes pas en mesure "
+     "de vous donner plus d'informations. Ce ticket est maintenant fermé. » Impossible d'avoir un "
+     "humain, pas de numéro. Vers qui me tourner ?"),
+    ("problem-no-contact",
+     "Fifth time I get this reply: 'Thank you for contacting us. We are unable to provide further "
+     "information. This case is now closed.' No human, no phone number. Who can I turn to?"),
 ]
 
 REFUSED = [
@@ -125,6 +188,10 @@ REFUSED = [
     "comment annuler une commande passée hier sur le site",
     "Quel taux de TVA dois-je appliquer à mes bougies vendues en Belgique ?",
     "I bought a blender from a marketplace seller and it broke after a week, how do I get a refund?",
+    "J'ai commandé un aspirateur sur une marketplace il y a un mois. Le colis n'est jamais arrivé, le "
+    "vendeur ne répond plus et le service client me dit d'attendre. Je veux être remboursée, que faire ?",
+    "I ordered a vacuum cleaner from a marketplace seller a month ago. The parcel never came, the "
+    "seller stopped answering and customer service tells me to wait. I want my money back, what now?",
     "How should I photograph jewellery for my shop, natural light or a lightbox?",
 ]
 
