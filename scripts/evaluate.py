@@ -1,6 +1,6 @@
 """Accuracy of the engine on the labelled seller messages (tests/data/).
 
-Splits: `tuning` and `heldout` (FAQ-style questions, jsonl), `real-dev` to `real-dev5` (real
+Splits: `tuning` and `heldout` (FAQ-style questions, jsonl), `real-dev` to `real-dev7` (real
 seller messages, tuned against) and `real-heldout` (real seller messages never
 tuned on). For held-out splits only the scores are printed, never the messages.
 
@@ -27,6 +27,7 @@ DATA = ROOT / "tests" / "data"
 SPLITS = {"tuning": "questions.jsonl", "heldout": "questions_heldout.jsonl",
           "real-dev": "real_dev.yaml", "real-dev2": "real_dev2.yaml",
           "real-dev3": "real_dev3.yaml", "real-dev4": "real_dev4.yaml", "real-dev5": "real_dev5.yaml",
+          "real-dev6": "real_dev6.yaml", "real-dev7": "real_dev7.yaml",
           "real-heldout": "real_heldout.yaml"}
 HELD_OUT = ("heldout", "real-heldout")
 
