@@ -48,11 +48,7 @@ class LinearModel:
 
     def probabilities(self, counts: Counter[str]) -> np.ndarray:
         """Softmax of the class scores for one text's feature counts."""
-        return self.probabilities_many([counts])[0]
-
-    def probabilities_many(self, texts: list[Counter[str]]) -> np.ndarray:
-        """One row of class probabilities per text, in one matrix product."""
-        return self.probabilities_of([self.vector(counts) for counts in texts])
+        return self.probabilities_of([self.vector(counts)])[0]
 
     def probabilities_of(self, vectors: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """One row of class probabilities per (columns, values) vector."""

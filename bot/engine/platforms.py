@@ -78,10 +78,11 @@ class PlatformFinder:
 
     def _fuzzy_from_uncached(self, first: str, second: str | None) -> tuple[Platform, int] | None:
         """The platform two words (or the first alone) misspell, and how many words it takes."""
-        for span in ((first, second), (first,)):
-            if None in span or any(t in self._common for t in span):
+        spans = [(first,)] if second is None else [(first, second), (first,)]
+        for span in spans:
+            if any(t in self._common for t in span):
                 continue
-            key = "".join(t for t in span if t)
+            key = "".join(span)
             if len(key) < PLATFORM_FUZZY_MIN_LENGTH:
                 continue
             platform = self._closest(key)
